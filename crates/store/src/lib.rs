@@ -1,0 +1,482 @@
+//! The storage interface of Tuanji: row types, [`StoreError`], and the [`Store`] / [`StoreTx`] traits that
+//! `tuanji-store-sqlite` (the embedded default) and `tuanji-store-postgres` (the scale path) implement.
+//!
+//! Every engine command runs in one [`StoreTx`]: it reads what it needs, decides, then writes the instance
+//! projection, the ledger rows and one transition-log entry, and commits. Dropping a transaction without
+//! [`StoreTx::commit`] rolls all of it back.
+//!
+//! Both backends share the SQL in [`sql_tx_impl!`]: the statements are written once in the subset of SQL that
+//! SQLite and PostgreSQL both accept (`$n` placeholders, `RETURNING`, `ON CONFLICT`), and each backend crate
+//! instantiates the macro for its own `sqlx` driver. The few places where the two differ (row locks, the
+//! transaction start) are parameters of the macro.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use std::future::Future;
+use uuid::Uuid;
+
+mod sql;
+
+#[doc(hidden)]
+pub use sqlx;
+#[doc(hidden)]
+pub use tuanji_audit;
+
+/// An organisation (团组织): a node of the tree 团中央 → provincial → city → county → township / basic-level
+/// committee → branch.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct OrgRow {
+    /// UUID v7.
+    pub id: Uuid,
+    /// GB/T 2260 administrative code where the organisation has one, else a code given on import.
+    pub code: String,
+    /// Full name, e.g. `共青团北京市委员会`.
+    pub name: String,
+    /// `tuanji_domain::OrgKind` in snake_case.
+    pub kind: String,
+    /// The parent organisation; `None` only for the root (团中央).
+    pub parent_id: Option<Uuid>,
+    /// Codes from the root, slash-separated and slash-terminated: `/CYLC/110000/110100/`.
+    pub path: String,
+    /// 0 for the root.
+    pub depth: i32,
+    /// May approve activists and admissions (ADM_APPROVAL): every committee; a 团总支 only when authorised.
+    pub approves_admissions: bool,
+    /// `tuanji_domain::SchoolLevel` in snake_case, for school organisations.
+    pub school_level: Option<String>,
+    /// A graduating-class branch (毕业班), for ADM_CLASS_CAP.
+    pub graduating: bool,
+    /// Students in the class, for ADM_CLASS_CAP.
+    pub class_size: Option<i32>,
+}
+
+impl OrgRow {
+    /// Whether `self` is `other` or one of its ancestors (a committee's rights cover its subtree).
+    pub fn covers(&self, other: &OrgRow) -> bool {
+        other.path.starts_with(&self.path)
+    }
+
+    /// The codes on the path from the root to this organisation, root first.
+    pub fn path_codes(&self) -> impl Iterator<Item = &str> {
+        self.path.split('/').filter(|s| !s.is_empty())
+    }
+}
+
+/// A person (one record per person nationwide, ID_UNIQUE).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct PersonRow {
+    /// UUID v7.
+    pub id: Uuid,
+    /// The 18-character resident ID (公民身份号码); sensitive: mask it outside the places that need it.
+    pub resident_id: String,
+    /// Full name; sensitive.
+    pub name: String,
+    /// `male` or `female`, from the resident ID.
+    pub sex: String,
+    /// 民族, as given on the roster.
+    pub ethnicity: Option<String>,
+    /// From the resident ID.
+    pub birth_date: NaiveDate,
+}
+
+/// A quota allocation (发展指标 / 号段): `count` development numbers of `year` granted to `org_id` by
+/// `allocated_by`; serials `first_serial .. first_serial + count`, of which `used` are issued.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct AllocationRow {
+    /// UUID v7.
+    pub id: Uuid,
+    /// The committee that receives the numbers.
+    pub org_id: Uuid,
+    /// The admission year: the first 4 digits of every number in the range.
+    pub year: i32,
+    /// First serial (the last 8 digits of the first number).
+    pub first_serial: i64,
+    /// Numbers in the range, > 0.
+    pub count: i64,
+    /// Numbers issued so far, `0..=count`; never decreases (a voided number is not reissued).
+    pub used: i64,
+    /// The superior committee that granted the allocation.
+    pub allocated_by: Uuid,
+    /// Date of the allocation decision.
+    pub effective_date: NaiveDate,
+}
+
+/// One development number in the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct NumberRow {
+    /// 12 digits, first 4 = year.
+    pub number: String,
+    /// Admission year.
+    pub year: i32,
+    /// The allocation it came from; `None` for legacy numbers.
+    pub allocation_id: Option<Uuid>,
+    /// The person it was issued to.
+    pub person_id: Uuid,
+    /// The admission instance that consumed it, if any.
+    pub instance_id: Option<Uuid>,
+    /// `issued`, `voided` (annulled admission; never reused) or `legacy` (imported from the register).
+    pub status: String,
+    /// Date of issue (the approval date).
+    pub issued_on: NaiveDate,
+    /// Date the number was voided.
+    pub voided_on: Option<NaiveDate>,
+}
+
+/// A workflow instance: the projection of one run of a machine for one person.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Serialize)]
+pub struct InstanceRow {
+    /// UUID v7.
+    pub id: Uuid,
+    /// Machine name, e.g. `admission`.
+    pub workflow: String,
+    /// Version of the workflow file the instance started on.
+    pub workflow_version: i32,
+    /// SHA-256 (hex) of that file.
+    pub definition_sha256: String,
+    /// The person concerned.
+    pub person_id: Uuid,
+    /// The branch that runs the procedure.
+    pub branch_id: Uuid,
+    /// Current state.
+    pub state: String,
+    /// Optimistic version: 1 after creation, +1 per transition.
+    pub version: i64,
+    /// The machine's data (JSON object text), rebuilt exactly by replaying the log.
+    pub data: String,
+    /// Effective date of the creating command.
+    pub opened_on: NaiveDate,
+}
+
+/// A member (团员) in the register: the projection of an admission or a legacy import.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct MemberRow {
+    /// The person.
+    pub person_id: Uuid,
+    /// The branch that holds the organisation relation (组织关系).
+    pub branch_id: Uuid,
+    /// 团籍 starts on the branch general meeting's date (ADM_MEMBERSHIP_DATE).
+    pub membership_date: NaiveDate,
+    /// Development number; `None` only for legacy members admitted before 2017.
+    pub development_number: Option<String>,
+    /// `member`, `on_probation` (留团察看: no vote, cannot sponsor) or `annulled`.
+    pub standing: String,
+    /// End of probation.
+    pub probation_until: Option<NaiveDate>,
+    /// `admission` or `legacy`.
+    pub source: String,
+    /// The admission instance, for members admitted through the engine.
+    pub admission_instance_id: Option<Uuid>,
+    /// Date of the oath (入团宣誓), ADM_OATH.
+    pub oath_date: Option<NaiveDate>,
+}
+
+/// A transition-log entry to append; the store assigns `seq`, `entry_id`, `recorded_at` and the hashes.
+#[derive(Debug, Clone)]
+pub struct NewLogEntry {
+    /// The instance that changed.
+    pub instance_id: Uuid,
+    /// The person concerned.
+    pub person_id: Option<Uuid>,
+    /// The organisation the change happened in.
+    pub org_id: Option<Uuid>,
+    /// Machine name.
+    pub workflow: String,
+    /// Machine version.
+    pub workflow_version: i32,
+    /// SHA-256 (hex) of the workflow file.
+    pub definition_sha256: String,
+    /// State before (`new` for a creating command).
+    pub from_state: String,
+    /// State after.
+    pub to_state: String,
+    /// Command name.
+    pub command: String,
+    /// Who issued the command.
+    pub actor: String,
+    /// In which role.
+    pub role: String,
+    /// Rule codes checked (guards, flags and actions), in order.
+    pub rule_codes: Vec<String>,
+    /// The command's facts and results (JSON object).
+    pub payload: serde_json::Value,
+    /// The date the change takes effect (a calendar date in China Standard Time).
+    pub effective_date: NaiveDate,
+    /// Idempotency key of the request, if any.
+    pub idempotency_key: Option<String>,
+}
+
+/// A stored transition-log entry.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct LogRow {
+    /// Dense sequence number, from 1.
+    pub seq: i64,
+    /// UUID v7 of the entry.
+    pub entry_id: Uuid,
+    /// The instance that changed.
+    pub instance_id: Uuid,
+    /// The person concerned.
+    pub person_id: Option<Uuid>,
+    /// The organisation.
+    pub org_id: Option<Uuid>,
+    /// Machine name.
+    pub workflow: String,
+    /// Machine version.
+    pub workflow_version: i32,
+    /// SHA-256 (hex) of the workflow file.
+    pub definition_sha256: String,
+    /// State before.
+    pub from_state: String,
+    /// State after.
+    pub to_state: String,
+    /// Command.
+    pub command: String,
+    /// Actor.
+    pub actor: String,
+    /// Role.
+    pub role: String,
+    /// JSON array of rule codes.
+    pub rule_codes: String,
+    /// JSON object text, exactly as hashed.
+    pub payload: String,
+    /// Effective date.
+    pub effective_date: NaiveDate,
+    /// Server time of recording (UTC, microseconds).
+    pub recorded_at: DateTime<Utc>,
+    /// Idempotency key.
+    pub idempotency_key: Option<String>,
+    /// SHA-256(0x00 ‖ canonical_v1(entry)).
+    #[serde(serialize_with = "hex_bytes")]
+    pub leaf_hash: Vec<u8>,
+    /// SHA-256(previous chain ‖ leaf).
+    #[serde(serialize_with = "hex_bytes")]
+    pub chain_hash: Vec<u8>,
+}
+
+fn hex_bytes<S: serde::Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&hex::encode(b))
+}
+
+impl LogRow {
+    /// The entry as the audit crate hashes it. Errors if `rule_codes` is not a JSON array of strings.
+    pub fn rule_code_list(&self) -> Result<Vec<String>, StoreError> {
+        serde_json::from_str(&self.rule_codes)
+            .map_err(|e| StoreError::Corrupt(format!("log seq {}: rule_codes: {e}", self.seq)))
+    }
+}
+
+/// Which log entries to read.
+#[derive(Debug, Clone, Default)]
+pub struct LogFilter {
+    /// Only this person's entries.
+    pub person_id: Option<Uuid>,
+    /// Only entries with seq greater than this.
+    pub after_seq: Option<i64>,
+    /// At most this many entries (oldest first).
+    pub limit: Option<i64>,
+}
+
+/// Counts of a branch's members, for meetings and class caps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BranchCounts {
+    /// Members in good standing: entitled to vote (members on probation are not, ADM_MEETING_QUORUM).
+    pub entitled: i64,
+    /// All current members (in good standing or on probation), for ADM_CLASS_CAP.
+    pub members: i64,
+}
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Optimistic concurrency: the instance changed since it was read.
+    #[error("the record changed since it was read (expected version {expected}); reload and retry")]
+    Conflict {
+        /// The version the caller expected.
+        expected: i64,
+    },
+    /// A unique constraint refused the write; `constraint` names it (PostgreSQL) or its columns (SQLite).
+    #[error("unique constraint violated: {constraint}")]
+    Unique {
+        /// Constraint name or `table.column` list.
+        constraint: String,
+    },
+    /// A transient failure (SQLITE_BUSY, serialization failure 40001, deadlock 40P01): retry the command.
+    #[error("transient database failure, retry: {0}")]
+    Retryable(#[source] sqlx::Error),
+    /// Any other database error.
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    /// Applying migrations failed.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Stored data that does not parse.
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    /// A database URL the store cannot use.
+    #[error("bad database URL: {0}")]
+    BadUrl(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            if db.is_unique_violation() {
+                let constraint = db
+                    .constraint()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| db.message().to_owned());
+                return StoreError::Unique { constraint };
+            }
+            let code = db.code().unwrap_or_default();
+            // PostgreSQL serialization failure / deadlock; SQLite BUSY (5) and its extended codes.
+            if matches!(code.as_ref(), "40001" | "40P01" | "5" | "261" | "517" | "6" | "262") {
+                return StoreError::Retryable(e);
+            }
+        }
+        if matches!(e, sqlx::Error::PoolTimedOut) {
+            return StoreError::Retryable(e);
+        }
+        StoreError::Database(e)
+    }
+}
+
+/// Result alias of the store.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A storage backend: hands out transactions.
+pub trait Store: Clone + Send + Sync + 'static {
+    /// The backend's transaction.
+    type Tx: StoreTx;
+    /// `"sqlite"` or `"postgres"`.
+    fn backend(&self) -> &'static str;
+    /// Starts a write transaction (SQLite: `BEGIN IMMEDIATE` on the single writer connection).
+    fn begin(&self) -> impl Future<Output = StoreResult<Self::Tx>> + Send;
+    /// Starts a read-only transaction (SQLite: a reader connection; PostgreSQL: the pool).
+    fn begin_read(&self) -> impl Future<Output = StoreResult<Self::Tx>> + Send;
+}
+
+/// One database transaction. One method per storage use case; none decides business rules.
+pub trait StoreTx: Send {
+    /// Commits. Without it, dropping the transaction rolls it back.
+    fn commit(self) -> impl Future<Output = StoreResult<()>> + Send;
+
+    // --- organisations
+    /// Inserts organisations (parents before children), in multi-row statements.
+    fn insert_orgs(&mut self, orgs: &[OrgRow]) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Updates the flags of an organisation (approval authority, school level, graduating, class size, name).
+    fn update_org(&mut self, org: &OrgRow) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The organisation with this code.
+    fn org_by_code(&mut self, code: &str) -> impl Future<Output = StoreResult<Option<OrgRow>>> + Send;
+    /// The organisation with this id.
+    fn org_by_id(&mut self, id: Uuid) -> impl Future<Output = StoreResult<Option<OrgRow>>> + Send;
+    /// All organisations whose path starts with `path_prefix` (a subtree), ordered by path.
+    fn orgs_under(&mut self, path_prefix: &str) -> impl Future<Output = StoreResult<Vec<OrgRow>>> + Send;
+    /// Number of organisations.
+    fn org_count(&mut self) -> impl Future<Output = StoreResult<i64>> + Send;
+    /// Serialises concurrent commands on one branch (PostgreSQL row lock; SQLite writes are already serial).
+    fn lock_org(&mut self, id: Uuid) -> impl Future<Output = StoreResult<()>> + Send;
+
+    // --- development numbers
+    /// Reserves `count` serials of `year` for a new allocation and inserts it; returns it with its first serial.
+    fn insert_allocation(
+        &mut self,
+        id: Uuid,
+        org_id: Uuid,
+        year: i32,
+        count: i64,
+        allocated_by: Uuid,
+        effective_date: NaiveDate,
+    ) -> impl Future<Output = StoreResult<AllocationRow>> + Send;
+    /// The allocations of an organisation for a year, oldest range first.
+    fn allocations(&mut self, org_id: Uuid, year: i32) -> impl Future<Output = StoreResult<Vec<AllocationRow>>> + Send;
+    /// Takes the next free serial from the organisation's allocations for the year, atomically
+    /// (`UPDATE … SET used = used + 1 WHERE used < count RETURNING`): `(allocation id, serial)`, or `None` when
+    /// every allocation is used up (ADM_QUOTA_EXHAUSTED).
+    fn take_serial(&mut self, org_id: Uuid, year: i32) -> impl Future<Output = StoreResult<Option<(Uuid, i64)>>> + Send;
+    /// Records a number in the ledger; a legacy number also moves the year's series past it.
+    fn insert_number(&mut self, row: &NumberRow) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The ledger row of a number.
+    fn number(&mut self, number: &str) -> impl Future<Output = StoreResult<Option<NumberRow>>> + Send;
+    /// Marks a number voided (never reissued).
+    fn void_number(&mut self, number: &str, on: NaiveDate) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Numbers issued from an organisation's allocations for a year, by status: (issued, voided).
+    fn number_counts(&mut self, org_id: Uuid, year: i32) -> impl Future<Output = StoreResult<(i64, i64)>> + Send;
+
+    // --- persons and members
+    /// Inserts a person; a second person with the same resident ID is `StoreError::Unique` (ID_UNIQUE).
+    fn insert_person(&mut self, p: &PersonRow) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The person with this resident ID.
+    fn person_by_resident_id(&mut self, rid: &str) -> impl Future<Output = StoreResult<Option<PersonRow>>> + Send;
+    /// The person with this id.
+    fn person(&mut self, id: Uuid) -> impl Future<Output = StoreResult<Option<PersonRow>>> + Send;
+    /// Inserts or replaces a member row.
+    fn upsert_member(&mut self, m: &MemberRow) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The member row of a person.
+    fn member(&mut self, person_id: Uuid) -> impl Future<Output = StoreResult<Option<MemberRow>>> + Send;
+    /// Member counts of a branch.
+    fn branch_counts(&mut self, branch_id: Uuid) -> impl Future<Output = StoreResult<BranchCounts>> + Send;
+
+    // --- instances
+    /// Inserts a new instance (version 1).
+    fn insert_instance(&mut self, i: &InstanceRow) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The instance with this id.
+    fn instance(&mut self, id: Uuid) -> impl Future<Output = StoreResult<Option<InstanceRow>>> + Send;
+    /// The person's most recent instance of a workflow.
+    fn latest_instance(&mut self, person_id: Uuid, workflow: &str) -> impl Future<Output = StoreResult<Option<InstanceRow>>> + Send;
+    /// Sets state and data if the stored version is `expected_version`, and bumps the version;
+    /// else `StoreError::Conflict`.
+    fn update_instance(
+        &mut self,
+        id: Uuid,
+        expected_version: i64,
+        state: &str,
+        data: &str,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Number of instances of a workflow per state, ordered by state.
+    fn instance_state_counts(&mut self, workflow: &str) -> impl Future<Output = StoreResult<Vec<(String, i64)>>> + Send;
+
+    // --- log
+    /// Appends one entry: next dense seq, leaf and chain hash, recorded now.
+    fn append_log(&mut self, e: &NewLogEntry) -> impl Future<Output = StoreResult<LogRow>> + Send;
+    /// Entries, oldest first.
+    fn log(&mut self, f: &LogFilter) -> impl Future<Output = StoreResult<Vec<LogRow>>> + Send;
+}
+
+/// Hashes a stored log row with the audit crate's canonical encoding (the same function the store used to write it).
+pub fn leaf_of(row: &LogRow, rule_codes: &[String]) -> tuanji_audit::Hash {
+    tuanji_audit::leaf_hash(&tuanji_audit::LogEntry {
+        seq: row.seq,
+        entry_id: row.entry_id,
+        instance_id: row.instance_id,
+        person_id: row.person_id,
+        org_id: row.org_id,
+        workflow: &row.workflow,
+        workflow_version: row.workflow_version,
+        definition_sha256: &row.definition_sha256,
+        from_state: &row.from_state,
+        to_state: &row.to_state,
+        command: &row.command,
+        actor: &row.actor,
+        role: &row.role,
+        rule_codes,
+        payload_json: &row.payload,
+        effective_date: row.effective_date,
+        recorded_at: row.recorded_at,
+        idempotency_key: row.idempotency_key.as_deref(),
+    })
+}
+
+#[doc(hidden)]
+pub use chrono::NaiveDate as __NaiveDate;
+#[doc(hidden)]
+pub use uuid::Uuid as __Uuid;
+
+#[doc(hidden)]
+pub fn __json_string<T: serde::Serialize>(v: &T) -> StoreResult<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(format!("cannot serialise JSON: {e}")))
+}
+
+/// Now, truncated to microseconds: the precision both backends store, so the hashed value equals the stored one.
+#[doc(hidden)]
+pub fn __now_micros() -> DateTime<Utc> {
+    let now = Utc::now();
+    DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
+}

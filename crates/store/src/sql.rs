@@ -1,0 +1,472 @@
+//! The SQL shared by both backends, as a macro each backend crate instantiates for its driver.
+
+/// Implements [`crate::StoreTx`] for `$tx`, a tuple struct holding a `sqlx::Transaction<'static, $db>`.
+///
+/// `lock_org = "…"` is the statement that serialises commands on one organisation (PostgreSQL:
+/// `SELECT 1 FROM organisations WHERE id = $1 FOR UPDATE`), or `""` where writes are serial anyway (SQLite).
+#[macro_export]
+macro_rules! sql_tx_impl {
+    ($tx:ty, $db:ty, lock_org = $lock_org:expr) => {
+        impl $crate::StoreTx for $tx {
+            async fn commit(self) -> $crate::StoreResult<()> {
+                self.0.commit().await?;
+                Ok(())
+            }
+
+            async fn insert_orgs(&mut self, orgs: &[$crate::OrgRow]) -> $crate::StoreResult<()> {
+                // 11 columns; 500 rows stay far below both backends' bind limits.
+                for chunk in orgs.chunks(500) {
+                    let mut q = $crate::sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO organisations (id, code, name, kind, parent_id, path, depth, \
+                         approves_admissions, school_level, graduating, class_size) ",
+                    );
+                    q.push_values(chunk, |mut b, o| {
+                        b.push_bind(o.id)
+                            .push_bind(o.code.clone())
+                            .push_bind(o.name.clone())
+                            .push_bind(o.kind.clone())
+                            .push_bind(o.parent_id)
+                            .push_bind(o.path.clone())
+                            .push_bind(o.depth)
+                            .push_bind(o.approves_admissions)
+                            .push_bind(o.school_level.clone())
+                            .push_bind(o.graduating)
+                            .push_bind(o.class_size);
+                    });
+                    q.build().execute(&mut *self.0).await?;
+                }
+                Ok(())
+            }
+
+            async fn update_org(&mut self, o: &$crate::OrgRow) -> $crate::StoreResult<()> {
+                $crate::sqlx::query(
+                    "UPDATE organisations SET name = $2, approves_admissions = $3, school_level = $4, \
+                     graduating = $5, class_size = $6 WHERE id = $1",
+                )
+                .bind(o.id)
+                .bind(&o.name)
+                .bind(o.approves_admissions)
+                .bind(&o.school_level)
+                .bind(o.graduating)
+                .bind(o.class_size)
+                .execute(&mut *self.0)
+                .await?;
+                Ok(())
+            }
+
+            async fn org_by_code(&mut self, code: &str) -> $crate::StoreResult<Option<$crate::OrgRow>> {
+                Ok($crate::sqlx::query_as("SELECT * FROM organisations WHERE code = $1")
+                    .bind(code)
+                    .fetch_optional(&mut *self.0)
+                    .await?)
+            }
+
+            async fn org_by_id(&mut self, id: $crate::__Uuid) -> $crate::StoreResult<Option<$crate::OrgRow>> {
+                Ok($crate::sqlx::query_as("SELECT * FROM organisations WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *self.0)
+                    .await?)
+            }
+
+            async fn orgs_under(&mut self, path_prefix: &str) -> $crate::StoreResult<Vec<$crate::OrgRow>> {
+                // '/' is 0x2F and '0' is 0x30: [prefix, prefix with its last '/' raised to '0') is the subtree.
+                let upper = format!("{}0", path_prefix.trim_end_matches('/'));
+                Ok($crate::sqlx::query_as(
+                    "SELECT * FROM organisations WHERE path >= $1 AND path < $2 ORDER BY path",
+                )
+                .bind(path_prefix)
+                .bind(upper)
+                .fetch_all(&mut *self.0)
+                .await?)
+            }
+
+            async fn org_count(&mut self) -> $crate::StoreResult<i64> {
+                Ok($crate::sqlx::query_scalar("SELECT COUNT(*) FROM organisations")
+                    .fetch_one(&mut *self.0)
+                    .await?)
+            }
+
+            async fn lock_org(&mut self, id: $crate::__Uuid) -> $crate::StoreResult<()> {
+                let sql: &str = $lock_org;
+                if !sql.is_empty() {
+                    $crate::sqlx::query(sql).bind(id).execute(&mut *self.0).await?;
+                }
+                Ok(())
+            }
+
+            async fn insert_allocation(
+                &mut self,
+                id: $crate::__Uuid,
+                org_id: $crate::__Uuid,
+                year: i32,
+                count: i64,
+                allocated_by: $crate::__Uuid,
+                effective_date: $crate::__NaiveDate,
+            ) -> $crate::StoreResult<$crate::AllocationRow> {
+                let first: i64 = $crate::sqlx::query_scalar(
+                    "INSERT INTO number_series (year, next_serial) VALUES ($1, 1 + $2) \
+                     ON CONFLICT (year) DO UPDATE SET next_serial = number_series.next_serial + $2 \
+                     RETURNING next_serial - $2",
+                )
+                .bind(year)
+                .bind(count)
+                .fetch_one(&mut *self.0)
+                .await?;
+                Ok($crate::sqlx::query_as(
+                    "INSERT INTO quota_allocations (id, org_id, year, first_serial, count, used, allocated_by, \
+                     effective_date) VALUES ($1, $2, $3, $4, $5, 0, $6, $7) RETURNING *",
+                )
+                .bind(id)
+                .bind(org_id)
+                .bind(year)
+                .bind(first)
+                .bind(count)
+                .bind(allocated_by)
+                .bind(effective_date)
+                .fetch_one(&mut *self.0)
+                .await?)
+            }
+
+            async fn allocations(
+                &mut self,
+                org_id: $crate::__Uuid,
+                year: i32,
+            ) -> $crate::StoreResult<Vec<$crate::AllocationRow>> {
+                Ok($crate::sqlx::query_as(
+                    "SELECT * FROM quota_allocations WHERE org_id = $1 AND year = $2 ORDER BY first_serial",
+                )
+                .bind(org_id)
+                .bind(year)
+                .fetch_all(&mut *self.0)
+                .await?)
+            }
+
+            async fn take_serial(
+                &mut self,
+                org_id: $crate::__Uuid,
+                year: i32,
+            ) -> $crate::StoreResult<Option<($crate::__Uuid, i64)>> {
+                loop {
+                    // Guarded increment: cannot pass `count` even when two transactions race for the same row
+                    // (PostgreSQL re-checks `used < count` on the row version it waited for).
+                    let taken: Option<($crate::__Uuid, i64)> = $crate::sqlx::query_as(
+                        "UPDATE quota_allocations SET used = used + 1 \
+                         WHERE id = (SELECT id FROM quota_allocations WHERE org_id = $1 AND year = $2 \
+                                     AND used < count ORDER BY first_serial LIMIT 1) \
+                           AND used < count \
+                         RETURNING id, first_serial + used - 1",
+                    )
+                    .bind(org_id)
+                    .bind(year)
+                    .fetch_optional(&mut *self.0)
+                    .await?;
+                    if taken.is_some() {
+                        return Ok(taken);
+                    }
+                    let room: Option<i64> = $crate::sqlx::query_scalar(
+                        "SELECT 1 FROM quota_allocations WHERE org_id = $1 AND year = $2 AND used < count LIMIT 1",
+                    )
+                    .bind(org_id)
+                    .bind(year)
+                    .fetch_optional(&mut *self.0)
+                    .await?;
+                    if room.is_none() {
+                        return Ok(None);
+                    }
+                }
+            }
+
+            async fn insert_number(&mut self, n: &$crate::NumberRow) -> $crate::StoreResult<()> {
+                $crate::sqlx::query(
+                    "INSERT INTO development_numbers (number, year, allocation_id, person_id, instance_id, status, \
+                     issued_on, voided_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(&n.number)
+                .bind(n.year)
+                .bind(n.allocation_id)
+                .bind(n.person_id)
+                .bind(n.instance_id)
+                .bind(&n.status)
+                .bind(n.issued_on)
+                .bind(n.voided_on)
+                .execute(&mut *self.0)
+                .await?;
+                if n.allocation_id.is_none() {
+                    let serial: i64 = n.number.get(4..).and_then(|s| s.parse().ok()).ok_or_else(|| {
+                        $crate::StoreError::Corrupt(format!("development number {} is not 12 digits", n.number))
+                    })?;
+                    $crate::sqlx::query(
+                        "INSERT INTO number_series (year, next_serial) VALUES ($1, $2) ON CONFLICT (year) DO UPDATE \
+                         SET next_serial = CASE WHEN number_series.next_serial > excluded.next_serial \
+                         THEN number_series.next_serial ELSE excluded.next_serial END",
+                    )
+                    .bind(n.year)
+                    .bind(serial + 1)
+                    .execute(&mut *self.0)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            async fn number(&mut self, number: &str) -> $crate::StoreResult<Option<$crate::NumberRow>> {
+                Ok($crate::sqlx::query_as("SELECT * FROM development_numbers WHERE number = $1")
+                    .bind(number)
+                    .fetch_optional(&mut *self.0)
+                    .await?)
+            }
+
+            async fn void_number(&mut self, number: &str, on: $crate::__NaiveDate) -> $crate::StoreResult<()> {
+                $crate::sqlx::query(
+                    "UPDATE development_numbers SET status = 'voided', voided_on = $2 WHERE number = $1",
+                )
+                .bind(number)
+                .bind(on)
+                .execute(&mut *self.0)
+                .await?;
+                Ok(())
+            }
+
+            async fn number_counts(&mut self, org_id: $crate::__Uuid, year: i32) -> $crate::StoreResult<(i64, i64)> {
+                Ok($crate::sqlx::query_as(
+                    "SELECT COUNT(CASE WHEN n.status = 'issued' THEN 1 END), \
+                            COUNT(CASE WHEN n.status = 'voided' THEN 1 END) \
+                     FROM development_numbers n JOIN quota_allocations a ON a.id = n.allocation_id \
+                     WHERE a.org_id = $1 AND a.year = $2",
+                )
+                .bind(org_id)
+                .bind(year)
+                .fetch_one(&mut *self.0)
+                .await?)
+            }
+
+            async fn insert_person(&mut self, p: &$crate::PersonRow) -> $crate::StoreResult<()> {
+                $crate::sqlx::query(
+                    "INSERT INTO persons (id, resident_id, name, sex, ethnicity, birth_date) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(p.id)
+                .bind(&p.resident_id)
+                .bind(&p.name)
+                .bind(&p.sex)
+                .bind(&p.ethnicity)
+                .bind(p.birth_date)
+                .execute(&mut *self.0)
+                .await?;
+                Ok(())
+            }
+
+            async fn person_by_resident_id(&mut self, rid: &str) -> $crate::StoreResult<Option<$crate::PersonRow>> {
+                Ok($crate::sqlx::query_as("SELECT * FROM persons WHERE resident_id = $1")
+                    .bind(rid)
+                    .fetch_optional(&mut *self.0)
+                    .await?)
+            }
+
+            async fn person(&mut self, id: $crate::__Uuid) -> $crate::StoreResult<Option<$crate::PersonRow>> {
+                Ok($crate::sqlx::query_as("SELECT * FROM persons WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *self.0)
+                    .await?)
+            }
+
+            async fn upsert_member(&mut self, m: &$crate::MemberRow) -> $crate::StoreResult<()> {
+                $crate::sqlx::query(
+                    "INSERT INTO members (person_id, branch_id, membership_date, development_number, standing, \
+                     probation_until, source, admission_instance_id, oath_date) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                     ON CONFLICT (person_id) DO UPDATE SET branch_id = excluded.branch_id, \
+                     membership_date = excluded.membership_date, development_number = excluded.development_number, \
+                     standing = excluded.standing, probation_until = excluded.probation_until, \
+                     source = excluded.source, admission_instance_id = excluded.admission_instance_id, \
+                     oath_date = excluded.oath_date",
+                )
+                .bind(m.person_id)
+                .bind(m.branch_id)
+                .bind(m.membership_date)
+                .bind(&m.development_number)
+                .bind(&m.standing)
+                .bind(m.probation_until)
+                .bind(&m.source)
+                .bind(m.admission_instance_id)
+                .bind(m.oath_date)
+                .execute(&mut *self.0)
+                .await?;
+                Ok(())
+            }
+
+            async fn member(&mut self, person_id: $crate::__Uuid) -> $crate::StoreResult<Option<$crate::MemberRow>> {
+                Ok($crate::sqlx::query_as("SELECT * FROM members WHERE person_id = $1")
+                    .bind(person_id)
+                    .fetch_optional(&mut *self.0)
+                    .await?)
+            }
+
+            async fn branch_counts(&mut self, branch_id: $crate::__Uuid) -> $crate::StoreResult<$crate::BranchCounts> {
+                let (entitled, members): (i64, i64) = $crate::sqlx::query_as(
+                    "SELECT COUNT(CASE WHEN standing = 'member' THEN 1 END), \
+                            COUNT(CASE WHEN standing IN ('member', 'on_probation') THEN 1 END) \
+                     FROM members WHERE branch_id = $1",
+                )
+                .bind(branch_id)
+                .fetch_one(&mut *self.0)
+                .await?;
+                Ok($crate::BranchCounts { entitled, members })
+            }
+
+            async fn insert_instance(&mut self, i: &$crate::InstanceRow) -> $crate::StoreResult<()> {
+                $crate::sqlx::query(
+                    "INSERT INTO instances (id, workflow, workflow_version, definition_sha256, person_id, branch_id, \
+                     state, version, data, opened_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(i.id)
+                .bind(&i.workflow)
+                .bind(i.workflow_version)
+                .bind(&i.definition_sha256)
+                .bind(i.person_id)
+                .bind(i.branch_id)
+                .bind(&i.state)
+                .bind(i.version)
+                .bind(&i.data)
+                .bind(i.opened_on)
+                .execute(&mut *self.0)
+                .await?;
+                Ok(())
+            }
+
+            async fn instance(&mut self, id: $crate::__Uuid) -> $crate::StoreResult<Option<$crate::InstanceRow>> {
+                Ok($crate::sqlx::query_as("SELECT * FROM instances WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *self.0)
+                    .await?)
+            }
+
+            async fn latest_instance(
+                &mut self,
+                person_id: $crate::__Uuid,
+                workflow: &str,
+            ) -> $crate::StoreResult<Option<$crate::InstanceRow>> {
+                Ok($crate::sqlx::query_as(
+                    "SELECT * FROM instances WHERE person_id = $1 AND workflow = $2 ORDER BY id DESC LIMIT 1",
+                )
+                .bind(person_id)
+                .bind(workflow)
+                .fetch_optional(&mut *self.0)
+                .await?)
+            }
+
+            async fn update_instance(
+                &mut self,
+                id: $crate::__Uuid,
+                expected_version: i64,
+                state: &str,
+                data: &str,
+            ) -> $crate::StoreResult<()> {
+                let done = $crate::sqlx::query(
+                    "UPDATE instances SET state = $3, data = $4, version = version + 1 \
+                     WHERE id = $1 AND version = $2",
+                )
+                .bind(id)
+                .bind(expected_version)
+                .bind(state)
+                .bind(data)
+                .execute(&mut *self.0)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err($crate::StoreError::Conflict { expected: expected_version });
+                }
+                Ok(())
+            }
+
+            async fn instance_state_counts(&mut self, workflow: &str) -> $crate::StoreResult<Vec<(String, i64)>> {
+                Ok($crate::sqlx::query_as(
+                    "SELECT state, COUNT(*) FROM instances WHERE workflow = $1 GROUP BY state ORDER BY state",
+                )
+                .bind(workflow)
+                .fetch_all(&mut *self.0)
+                .await?)
+            }
+
+            async fn append_log(&mut self, e: &$crate::NewLogEntry) -> $crate::StoreResult<$crate::LogRow> {
+                let (seq, prev): (i64, Vec<u8>) = $crate::sqlx::query_as(
+                    "UPDATE log_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, chain_hash",
+                )
+                .fetch_one(&mut *self.0)
+                .await?;
+                let prev: $crate::tuanji_audit::Hash = prev
+                    .try_into()
+                    .map_err(|_| $crate::StoreError::Corrupt("log_head.chain_hash is not 32 bytes".into()))?;
+                let mut row = $crate::LogRow {
+                    seq,
+                    entry_id: $crate::__Uuid::now_v7(),
+                    instance_id: e.instance_id,
+                    person_id: e.person_id,
+                    org_id: e.org_id,
+                    workflow: e.workflow.clone(),
+                    workflow_version: e.workflow_version,
+                    definition_sha256: e.definition_sha256.clone(),
+                    from_state: e.from_state.clone(),
+                    to_state: e.to_state.clone(),
+                    command: e.command.clone(),
+                    actor: e.actor.clone(),
+                    role: e.role.clone(),
+                    rule_codes: $crate::__json_string(&e.rule_codes)?,
+                    payload: $crate::__json_string(&e.payload)?,
+                    effective_date: e.effective_date,
+                    recorded_at: $crate::__now_micros(),
+                    idempotency_key: e.idempotency_key.clone(),
+                    leaf_hash: Vec::new(),
+                    chain_hash: Vec::new(),
+                };
+                let leaf = $crate::leaf_of(&row, &e.rule_codes);
+                let chain = $crate::tuanji_audit::chain_hash(&prev, &leaf);
+                row.leaf_hash = leaf.to_vec();
+                row.chain_hash = chain.to_vec();
+                $crate::sqlx::query(
+                    "INSERT INTO transition_log (seq, entry_id, instance_id, person_id, org_id, workflow, \
+                     workflow_version, definition_sha256, from_state, to_state, command, actor, role, rule_codes, \
+                     payload, effective_date, recorded_at, idempotency_key, leaf_hash, chain_hash) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+                )
+                .bind(row.seq)
+                .bind(row.entry_id)
+                .bind(row.instance_id)
+                .bind(row.person_id)
+                .bind(row.org_id)
+                .bind(&row.workflow)
+                .bind(row.workflow_version)
+                .bind(&row.definition_sha256)
+                .bind(&row.from_state)
+                .bind(&row.to_state)
+                .bind(&row.command)
+                .bind(&row.actor)
+                .bind(&row.role)
+                .bind(&row.rule_codes)
+                .bind(&row.payload)
+                .bind(row.effective_date)
+                .bind(row.recorded_at)
+                .bind(&row.idempotency_key)
+                .bind(&row.leaf_hash)
+                .bind(&row.chain_hash)
+                .execute(&mut *self.0)
+                .await?;
+                $crate::sqlx::query("UPDATE log_head SET chain_hash = $1 WHERE id = 1")
+                    .bind(&row.chain_hash)
+                    .execute(&mut *self.0)
+                    .await?;
+                Ok(row)
+            }
+
+            async fn log(&mut self, f: &$crate::LogFilter) -> $crate::StoreResult<Vec<$crate::LogRow>> {
+                Ok($crate::sqlx::query_as(
+                    "SELECT * FROM transition_log WHERE ($1 IS NULL OR person_id = $1) AND seq > $2 \
+                     ORDER BY seq LIMIT $3",
+                )
+                .bind(f.person_id)
+                .bind(f.after_seq.unwrap_or(0))
+                .bind(f.limit.unwrap_or(i64::MAX))
+                .fetch_all(&mut *self.0)
+                .await?)
+            }
+        }
+    };
+}
