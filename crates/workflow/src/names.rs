@@ -1,0 +1,122 @@
+//! The names a workflow file may use for guards, flags and actions, each with the rule code it
+//! enforces.
+//!
+//! A workflow file refers to Rust code only through these names; the loader refuses any other
+//! name, so nothing outside this table can run. The implementations live in [`crate::guards`].
+//! Only the admission machine (团员发展) has named guards, flags and actions so far; the rule
+//! codes and their sources are those of DOMAIN.md "Admission (§1)" and DOMAIN-SOURCES.md §1.
+
+use tuanji_domain::RuleCode;
+
+/// Guards of the admission machine: checks that block a command when they fail.
+pub const GUARDS: &[(&str, RuleCode)] = &[
+    ("resident_id_valid", RuleCode::IdChecksum),
+    ("person_unique", RuleCode::IdUnique),
+    ("age_at_least", RuleCode::AdmAgeMin),
+    ("age_below", RuleCode::AdmAgeMax),
+    ("date_order", RuleCode::AdmDateOrder),
+    ("talk_recorded", RuleCode::AdmTalkDeadline),
+    ("activist_approval", RuleCode::AdmActivistApproval),
+    ("mentors_valid", RuleCode::AdmMentors),
+    ("class_hour_length", RuleCode::AdmClassHours),
+    ("class_hours_at_least", RuleCode::AdmClassHours),
+    ("observation_elapsed", RuleCode::AdmObservation),
+    ("prereview_authority", RuleCode::AdmPrereview),
+    ("prereviewed", RuleCode::AdmPrereview),
+    ("objection_open", RuleCode::AdmPublicity),
+    ("publicity_elapsed", RuleCode::AdmPublicity),
+    ("form_submitted", RuleCode::AdmDateOrder),
+    ("sponsors_valid", RuleCode::AdmSponsors),
+    ("meeting_quorum", RuleCode::AdmMeetingQuorum),
+    ("meeting_majority", RuleCode::AdmMeetingMajority),
+    ("approval_authority", RuleCode::AdmApproval),
+    ("class_cap", RuleCode::AdmClassCap),
+    ("oath_not_recorded", RuleCode::AdmOath),
+    ("archive_file_valid", RuleCode::AdmArchive),
+];
+
+/// Flags of the admission machine: non-blocking checks that only mark a command (overdue).
+pub const FLAGS: &[(&str, RuleCode)] = &[
+    ("talk_deadline", RuleCode::AdmTalkDeadline),
+    ("approval_deadline", RuleCode::AdmApprovalDeadline),
+    ("archive_deadline", RuleCode::AdmArchive),
+];
+
+/// Actions of the admission machine: effects beyond the change of state.
+pub const ACTIONS: &[(&str, RuleCode)] = &[
+    ("compute_publicity_end", RuleCode::AdmPublicity),
+    ("start_membership", RuleCode::AdmMembershipDate),
+    ("assign_development_number", RuleCode::AdmNumberRequired),
+    ("record_oath", RuleCode::AdmOath),
+    ("void_development_number", RuleCode::AdmNumberRequired),
+];
+
+/// The guard a floor rule requires on every path from `new` to `admitted` (ADM_AGE_MIN).
+pub const AGE_AT_LEAST: &str = "age_at_least";
+
+/// The action a floor rule requires on every transition into `admitted` (ADM_NUMBER_REQUIRED).
+pub const ASSIGN_DEVELOPMENT_NUMBER: &str = "assign_development_number";
+
+/// The roles a transition may name (see ARCHITECTURE.md "Access").
+pub const ROLES: &[&str] = &[
+    "branch_secretary",
+    "committee_admin",
+    "auditor",
+    "member",
+    "system_admin",
+];
+
+/// The guard, flag and action names one machine may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MachineNames {
+    /// Guards: `(name, rule code)`.
+    pub guards: &'static [(&'static str, RuleCode)],
+    /// Flags: `(name, rule code)`.
+    pub flags: &'static [(&'static str, RuleCode)],
+    /// Actions: `(name, rule code)`.
+    pub actions: &'static [(&'static str, RuleCode)],
+}
+
+impl MachineNames {
+    /// No names at all: machines without implemented guards.
+    pub const EMPTY: MachineNames = MachineNames {
+        guards: &[],
+        flags: &[],
+        actions: &[],
+    };
+
+    /// The rule code of guard `name`, if this machine knows it.
+    pub fn guard(&self, name: &str) -> Option<RuleCode> {
+        lookup(self.guards, name)
+    }
+
+    /// The rule code of flag `name`, if this machine knows it.
+    pub fn flag(&self, name: &str) -> Option<RuleCode> {
+        lookup(self.flags, name)
+    }
+
+    /// The rule code of action `name`, if this machine knows it.
+    pub fn action(&self, name: &str) -> Option<RuleCode> {
+        lookup(self.actions, name)
+    }
+}
+
+/// The names machine `machine` (the `[workflow] name` of a file) may use: the lists above for
+/// `admission`, none for any other machine.
+pub fn for_machine(machine: &str) -> MachineNames {
+    match machine {
+        "admission" => MachineNames {
+            guards: GUARDS,
+            flags: FLAGS,
+            actions: ACTIONS,
+        },
+        _ => MachineNames::EMPTY,
+    }
+}
+
+fn lookup(table: &[(&str, RuleCode)], name: &str) -> Option<RuleCode> {
+    table
+        .iter()
+        .find(|(known, _)| *known == name)
+        .map(|(_, code)| *code)
+}
