@@ -1,1 +1,159 @@
-//! stub
+//! The Tuanji engine: the use cases. Every command is one store transaction: load, decide with the workflow
+//! tables and the national floor rules, append one transition-log entry, update the projections and the
+//! development-number ledger, commit. Bulk work (organisation tree, rosters) is one transaction for the whole
+//! file: all of it or nothing.
+//!
+//! [`Engine`] is generic over the [`Store`]; [`AnyEngine`] picks the backend from the database URL.
+
+use chrono::{FixedOffset, Utc};
+use std::future::Future;
+use tuanji_domain::{Date, RuleViolation, WorkingCalendar};
+use tuanji_import::roster::RowError;
+use tuanji_store::{Store, StoreError};
+use tuanji_workflow::{AdmissionPolicy, Definition, LoadError, Registry};
+
+pub mod admission;
+mod any;
+pub mod demo;
+pub mod orgs;
+pub mod quota;
+pub mod query;
+pub mod roster;
+
+pub use any::{AnyEngine, DEFAULT_DATABASE_URL};
+
+/// Who issues a command, and in which role (`branch_secretary`, `committee_admin`, …). Recorded in the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// Name or account of the person or system.
+    pub name: String,
+    /// Role claimed for this command; `None` takes the first role the transition allows.
+    pub role: Option<String>,
+}
+
+impl Actor {
+    /// An actor with no explicit role.
+    pub fn new(name: impl Into<String>) -> Self {
+        Actor { name: name.into(), role: None }
+    }
+}
+
+/// Errors of the engine. [`EngineError::exit_code`] maps them to the CLI's exit status.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// A rule refused the command; nothing was written.
+    #[error("{0}")]
+    Rule(#[from] RuleViolation),
+    /// An imported file has bad rows; nothing was written.
+    #[error("{} bad row(s); nothing was imported", .0.len())]
+    Rows(Vec<RowError>),
+    /// The input names something that does not exist or is malformed.
+    #[error("{0}")]
+    Input(String),
+    /// The instance changed while the command ran, and retrying did not help.
+    #[error("{0}")]
+    Conflict(String),
+    /// A workflow file is invalid.
+    #[error("{0}")]
+    Workflow(#[from] LoadError),
+    /// The database failed.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}
+
+impl EngineError {
+    /// 1 when a rule or the input refused the command, 3 when the system failed.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            EngineError::Rule(_) | EngineError::Rows(_) | EngineError::Input(_) | EngineError::Conflict(_) => 1,
+            EngineError::Workflow(_) | EngineError::Store(_) => 3,
+        }
+    }
+
+    /// The rule code, when a single rule refused.
+    pub fn rule_code(&self) -> Option<&'static str> {
+        match self {
+            EngineError::Rule(v) => Some(v.code.as_str()),
+            _ => None,
+        }
+    }
+}
+
+/// Result alias of the engine.
+pub type EngineResult<T> = Result<T, EngineError>;
+
+/// Today's date in China Standard Time (UTC+8).
+pub fn today_cst() -> Date {
+    let now = Utc::now();
+    FixedOffset::east_opt(8 * 3600).map_or(now.date_naive(), |cst| now.with_timezone(&cst).date_naive())
+}
+
+/// The engine over one store.
+#[derive(Clone)]
+pub struct Engine<S: Store> {
+    store: S,
+    registry: &'static Registry,
+    admission: &'static Definition,
+    policy: AdmissionPolicy,
+    calendar: &'static WorkingCalendar,
+    today: Option<Date>,
+}
+
+impl<S: Store> Engine<S> {
+    /// An engine with the shipped workflows and calendar.
+    ///
+    /// Errors: [`EngineError::Workflow`] if the shipped admission workflow is missing or its policy invalid.
+    pub fn new(store: S) -> EngineResult<Self> {
+        let registry = tuanji_workflow::builtin();
+        let admission = registry
+            .latest("admission")
+            .ok_or_else(|| EngineError::Input("no admission workflow is installed".into()))?;
+        let policy = AdmissionPolicy::from_definition(admission)?;
+        Ok(Engine { store, registry, admission, policy, calendar: WorkingCalendar::china(), today: None })
+    }
+
+    /// Fixes "today" (for tests and the demo); by default it is the current date in China Standard Time.
+    pub fn with_today(mut self, today: Date) -> Self {
+        self.today = Some(today);
+        self
+    }
+
+    /// Today's date as the engine sees it.
+    pub fn today(&self) -> Date {
+        self.today.unwrap_or_else(today_cst)
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The workflow registry in use.
+    pub fn registry(&self) -> &'static Registry {
+        self.registry
+    }
+
+    /// The admission policy in use.
+    pub fn policy(&self) -> &AdmissionPolicy {
+        &self.policy
+    }
+
+    /// Runs `f` and retries it (up to 5 times) when the store reports a transient failure.
+    pub(crate) async fn retrying<T, F, Fut>(&self, mut f: F) -> EngineResult<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = EngineResult<T>>,
+    {
+        let mut attempt = 0;
+        loop {
+            match f().await {
+                Err(EngineError::Store(StoreError::Retryable(e))) if attempt < 5 => {
+                    attempt += 1;
+                    tracing::debug!(attempt, error = %e, "transient store failure, retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(10 << attempt)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+}

@@ -24,10 +24,16 @@ pub use policy::{AdmissionPolicy, MajorityBasis, MIN_AGE_FLOOR};
 pub use registry::Registry;
 
 /// The workflow files shipped with Tuanji: `(file name, text)`.
-pub const BUILTIN_FILES: &[(&str, &str)] = &[(
-    "workflows/admission.v1.toml",
-    include_str!("../../../workflows/admission.v1.toml"),
-)];
+pub const BUILTIN_FILES: &[(&str, &str)] = &[
+    (
+        "workflows/admission.v1.toml",
+        include_str!("../../../workflows/admission.v1.toml"),
+    ),
+    (
+        "workflows/standing.v1.toml",
+        include_str!("../../../workflows/standing.v1.toml"),
+    ),
+];
 
 /// The shipped workflow files ([`BUILTIN_FILES`]), validated once.
 ///

@@ -51,6 +51,15 @@ pub const ACTIONS: &[(&str, RuleCode)] = &[
     ("void_development_number", RuleCode::AdmNumberRequired),
 ];
 
+/// Guards of the standing machine (团籍), version 1: registration of existing members.
+pub const STANDING_GUARDS: &[(&str, RuleCode)] = &[
+    ("legacy_age", RuleCode::ImpLegacyAge),
+    ("person_unique", RuleCode::IdUnique),
+];
+
+/// Actions of the standing machine, version 1.
+pub const STANDING_ACTIONS: &[(&str, RuleCode)] = &[("record_legacy_number", RuleCode::AdmNumberRequired)];
+
 /// The guard a floor rule requires on every path from `new` to `admitted` (ADM_AGE_MIN).
 pub const AGE_AT_LEAST: &str = "age_at_least";
 
@@ -102,13 +111,18 @@ impl MachineNames {
 }
 
 /// The names machine `machine` (the `[workflow] name` of a file) may use: the lists above for
-/// `admission`, none for any other machine.
+/// `admission` and `standing`, none for any other machine.
 pub fn for_machine(machine: &str) -> MachineNames {
     match machine {
         "admission" => MachineNames {
             guards: GUARDS,
             flags: FLAGS,
             actions: ACTIONS,
+        },
+        "standing" => MachineNames {
+            guards: STANDING_GUARDS,
+            flags: &[],
+            actions: STANDING_ACTIONS,
         },
         _ => MachineNames::EMPTY,
     }

@@ -1,0 +1,686 @@
+//! Admission (团员发展) use cases: applications and every step of `workflows/admission.v1.toml`, each one
+//! transaction. Rules: DOMAIN.md §1, sources in DOMAIN-SOURCES.md §1.
+
+use crate::{Actor, Engine, EngineError, EngineResult};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tuanji_domain::{Date, DevelopmentNumber, ResidentId, RuleCode, RuleViolation, SchoolLevel};
+use tuanji_store::{
+    InstanceRow, MemberRow, NewLogEntry, NumberRow, OrgRow, PersonRow, Store, StoreError, StoreTx,
+};
+use tuanji_workflow::admission::{
+    admitted_member, AdmissionData, AdmissionStep, ArchiveRecord, ClassRecord, Meeting, Mentor,
+};
+use tuanji_workflow::guards::{check_flag, check_guard, publicity_end, AdmissionFacts, BranchFact, CommitteeFact, MemberFact};
+use tuanji_workflow::{names, Definition, TransitionDef};
+use uuid::Uuid;
+
+/// An application (入团申请书) as received: the creating command of an admission instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Application {
+    /// Code of the branch (团支部) that receives the application.
+    pub branch: String,
+    /// Resident ID (公民身份号码) as written; validated with ID_FORMAT, ID_CHECKSUM, ID_BIRTH_DATE.
+    pub resident_id: String,
+    /// Full name, 1–50 characters.
+    pub name: String,
+    /// 民族.
+    pub ethnicity: Option<String>,
+    /// Class (班级).
+    pub class: Option<String>,
+    /// Application date (an effective date, China Standard Time); ADM_AGE_MIN applies on it.
+    pub date: Date,
+}
+
+/// One step of the procedure as a user gives it. Persons are named by resident ID or development number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdmissionCommand {
+    /// Talk with the applicant (ADM_TALK_DEADLINE: within 1 month, else flagged).
+    RecordTalk { date: Date, by: String },
+    /// Activist approval by the basic-level committee `committee` (ADM_ACTIVIST_APPROVAL).
+    ApproveActivist { date: Date, committee: String },
+    /// Mentors: members of the register (by ID or number) and Party members (by name) (ADM_MENTORS).
+    AssignMentors { date: Date, members: Vec<String>, party_members: Vec<String> },
+    /// A League class of `minutes` minutes (ADM_CLASS_HOURS).
+    RecordClass { date: Date, minutes: u32, topic: String },
+    /// Determination as development target (ADM_OBSERVATION, ADM_CLASS_HOURS, ADM_MENTORS).
+    DetermineTarget { date: Date },
+    /// Pre-review by `committee` (ADM_PREREVIEW).
+    Prereview { date: Date, committee: String },
+    /// Publicity starting on `date`; its end is computed on the working-day calendar (ADM_PUBLICITY).
+    Publicise { date: Date },
+    /// An objection raised during publicity.
+    RecordObjection { date: Date, text: String },
+    /// The oldest open objection resolved.
+    ResolveObjection { date: Date, resolution: String },
+    /// The application form with two sponsors (by ID or number) and their opinion date (ADM_SPONSORS, ADM_DATE_ORDER).
+    SubmitForm { date: Date, sponsors: Vec<String>, opinion_date: Date },
+    /// The branch general meeting: entitled members present and yes votes (ADM_MEETING_QUORUM, ADM_MEETING_MAJORITY).
+    HoldMeeting { date: Date, present: u32, yes: u32 },
+    /// Approval by `committee`; consumes a development number (ADM_APPROVAL, ADM_NUMBER_REQUIRED, ADM_CLASS_CAP).
+    Approve { date: Date, committee: String },
+    /// The oath (ADM_OATH).
+    RecordOath { date: Date },
+    /// The application form PDF filed in the archive (ADM_ARCHIVE).
+    FileArchive { date: Date, pdf: Vec<u8> },
+    /// Annul an admission; its number is voided for good.
+    Annul { date: Date, reason: String },
+    /// Reject the application.
+    Reject { date: Date, reason: String },
+    /// The applicant withdraws.
+    Withdraw { date: Date, reason: String },
+}
+
+impl AdmissionCommand {
+    /// The workflow command name.
+    pub fn command(&self) -> &'static str {
+        match self {
+            AdmissionCommand::RecordTalk { .. } => "record_talk",
+            AdmissionCommand::ApproveActivist { .. } => "approve_activist",
+            AdmissionCommand::AssignMentors { .. } => "assign_mentors",
+            AdmissionCommand::RecordClass { .. } => "record_class",
+            AdmissionCommand::DetermineTarget { .. } => "determine_target",
+            AdmissionCommand::Prereview { .. } => "prereview",
+            AdmissionCommand::Publicise { .. } => "publicise",
+            AdmissionCommand::RecordObjection { .. } => "record_objection",
+            AdmissionCommand::ResolveObjection { .. } => "resolve_objection",
+            AdmissionCommand::SubmitForm { .. } => "submit_form",
+            AdmissionCommand::HoldMeeting { .. } => "hold_meeting",
+            AdmissionCommand::Approve { .. } => "approve",
+            AdmissionCommand::RecordOath { .. } => "record_oath",
+            AdmissionCommand::FileArchive { .. } => "file_archive",
+            AdmissionCommand::Annul { .. } => "annul",
+            AdmissionCommand::Reject { .. } => "reject",
+            AdmissionCommand::Withdraw { .. } => "withdraw",
+        }
+    }
+
+    /// The effective date.
+    pub fn date(&self) -> Date {
+        match self {
+            AdmissionCommand::RecordTalk { date, .. }
+            | AdmissionCommand::ApproveActivist { date, .. }
+            | AdmissionCommand::AssignMentors { date, .. }
+            | AdmissionCommand::RecordClass { date, .. }
+            | AdmissionCommand::DetermineTarget { date }
+            | AdmissionCommand::Prereview { date, .. }
+            | AdmissionCommand::Publicise { date }
+            | AdmissionCommand::RecordObjection { date, .. }
+            | AdmissionCommand::ResolveObjection { date, .. }
+            | AdmissionCommand::SubmitForm { date, .. }
+            | AdmissionCommand::HoldMeeting { date, .. }
+            | AdmissionCommand::Approve { date, .. }
+            | AdmissionCommand::RecordOath { date }
+            | AdmissionCommand::FileArchive { date, .. }
+            | AdmissionCommand::Annul { date, .. }
+            | AdmissionCommand::Reject { date, .. }
+            | AdmissionCommand::Withdraw { date, .. } => *date,
+        }
+    }
+}
+
+/// What a step did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepOutcome {
+    /// The admission instance.
+    pub instance_id: Uuid,
+    /// State before.
+    pub from: String,
+    /// State after.
+    pub to: String,
+    /// Rule codes checked.
+    pub rule_codes: Vec<String>,
+    /// Overdue flags raised (rule code and message); they do not refuse.
+    pub flags: Vec<(String, String)>,
+    /// The development number consumed, for an approval.
+    pub number: Option<String>,
+    /// The last day of publicity, for `publicise`.
+    pub publicity_end: Option<Date>,
+    /// Sequence number of the log entry.
+    pub seq: i64,
+}
+
+/// The rule code a guard, flag or action name of the admission machine enforces.
+pub(crate) fn code_of(name: &str) -> Option<RuleCode> {
+    let n = names::for_machine("admission");
+    n.guard(name).or(n.flag(name)).or(n.action(name))
+}
+
+/// The rule codes a transition of `machine` checks, in order, without repeats.
+pub(crate) fn codes_of(machine: &str, t: &TransitionDef) -> Vec<String> {
+    let names = names::for_machine(machine);
+    let mut codes: Vec<String> = Vec::new();
+    for n in t.guards.iter().chain(&t.flags).chain(&t.actions) {
+        if let Some(c) = names.guard(n).or(names.flag(n)).or(names.action(n)) {
+            let c = c.as_str().to_owned();
+            if !codes.contains(&c) {
+                codes.push(c);
+            }
+        }
+    }
+    codes
+}
+
+/// The role the actor acts in: the claimed one if the transition allows it, else the transition's first role.
+pub(crate) fn role_for(actor: &Actor, t: &TransitionDef, def: &Definition) -> EngineResult<String> {
+    match &actor.role {
+        Some(r) if t.roles.contains(r) => Ok(r.clone()),
+        Some(r) => Err(EngineError::Rule(RuleViolation::new(
+            RuleCode::WfNotAllowed,
+            format!("role `{r}` may not issue `{}` in {} v{}; allowed: {}", t.command, def.name, def.version, t.roles.join(", ")),
+        ))),
+        None => t.roles.first().cloned().ok_or_else(|| EngineError::Input(format!("`{}` names no role", t.command))),
+    }
+}
+
+pub(crate) fn to_json<T: Serialize>(v: &T) -> EngineResult<String> {
+    serde_json::to_string(v).map_err(|e| EngineError::Store(StoreError::Corrupt(e.to_string())))
+}
+
+/// `name` trimmed, 1–50 characters.
+pub(crate) fn check_name(name: &str) -> EngineResult<String> {
+    let n = name.trim();
+    let chars = n.chars().count();
+    if chars == 0 || chars > 50 {
+        return Err(EngineError::Input(format!("a name must have 1–50 characters; got {chars}")));
+    }
+    Ok(n.to_owned())
+}
+
+/// Where a person is held, for ID_UNIQUE messages: "共青团…委员会 (code)".
+pub(crate) async fn holder<T: StoreTx>(tx: &mut T, branch_id: Uuid) -> EngineResult<String> {
+    Ok(match tx.org_by_id(branch_id).await? {
+        Some(o) => format!("{} ({})", o.name, o.code),
+        None => format!("organisation {branch_id}"),
+    })
+}
+
+impl<S: Store> Engine<S> {
+    /// Receives an application: creates (or reuses, after an earlier rejected or withdrawn application) the
+    /// person and a new admission instance in state `applicant`.
+    ///
+    /// Errors: ID_FORMAT / ID_CHECKSUM / ID_BIRTH_DATE for a bad ID, ID_UNIQUE when the person is already a
+    /// member or has a live application anywhere (naming the organisation), ADM_AGE_MIN / ADM_AGE_MAX on the
+    /// application date, [`EngineError::Input`] for an unknown or non-branch organisation or a future date.
+    pub async fn apply(&self, actor: &Actor, app: &Application) -> EngineResult<StepOutcome> {
+        self.retrying(|| async {
+            let mut tx = self.store().begin().await?;
+            let branch = self.branch_by_code(&mut tx, &app.branch).await?;
+            let out = self.apply_in(&mut tx, actor, &branch, app).await?;
+            tx.commit().await?;
+            Ok(out)
+        })
+        .await
+    }
+
+    pub(crate) async fn branch_by_code(&self, tx: &mut S::Tx, code: &str) -> EngineResult<OrgRow> {
+        let org = tx
+            .org_by_code(code)
+            .await?
+            .ok_or_else(|| EngineError::Input(format!("no organisation has code `{code}`")))?;
+        if org.kind != "branch" {
+            return Err(RuleViolation::new(
+                RuleCode::TrfBranchOnly,
+                format!("{} ({}) is a {}, not a branch: applications and members sit only in a branch (团支部)", org.name, org.code, org.kind),
+            )
+            .into());
+        }
+        Ok(org)
+    }
+
+    /// The apply command inside an open transaction (used by roster import too).
+    pub(crate) async fn apply_in(&self, tx: &mut S::Tx, actor: &Actor, branch: &OrgRow, app: &Application) -> EngineResult<StepOutcome> {
+        let today = self.today();
+        if app.date > today {
+            return Err(EngineError::Input(format!("the application date {} is after today ({today})", app.date)));
+        }
+        let rid = ResidentId::parse(&app.resident_id, today)?;
+        let name = check_name(&app.name)?;
+        let def = self.admission;
+        let t = def.transition(tuanji_workflow::NEW, "apply")?;
+        let role = role_for(actor, t, def)?;
+
+        let existing = tx.person_by_resident_id(rid.as_str()).await?;
+        let mut held_elsewhere = None;
+        if let Some(p) = &existing {
+            if let Some(m) = tx.member(p.id).await? {
+                if m.standing != "annulled" {
+                    let at = holder(tx, m.branch_id).await?;
+                    held_elsewhere = Some(format!("{at} as a member since {}", m.membership_date));
+                }
+            }
+            if held_elsewhere.is_none() {
+                if let Some(i) = tx.latest_instance(p.id, "admission").await? {
+                    if !matches!(i.state.as_str(), "rejected" | "withdrawn" | "annulled") {
+                        let at = holder(tx, i.branch_id).await?;
+                        held_elsewhere = Some(format!("{at} as an applicant in state `{}`", i.state));
+                    }
+                }
+            }
+        }
+        let step = AdmissionStep::Apply { date: app.date, class: app.class.clone() };
+        let data = AdmissionData::default();
+        let facts = AdmissionFacts {
+            policy: &self.policy,
+            calendar: self.calendar,
+            birth_date: rid.birth_date(),
+            data: &data,
+            step: &step,
+            held_elsewhere,
+            committee: None,
+            mentors: Vec::new(),
+            sponsors: Vec::new(),
+            branch: BranchFact::default(),
+            archive_is_pdf: false,
+        };
+        for g in &t.guards {
+            check_guard(g, &facts)?;
+        }
+
+        let person_id = match existing {
+            Some(p) => p.id,
+            None => {
+                let p = PersonRow {
+                    id: Uuid::now_v7(),
+                    resident_id: rid.as_str().to_owned(),
+                    name,
+                    sex: rid.sex().as_str().to_owned(),
+                    ethnicity: app.ethnicity.clone().filter(|e| !e.trim().is_empty()),
+                    birth_date: rid.birth_date(),
+                };
+                tx.insert_person(&p).await.map_err(|e| unique_person(e, &rid))?;
+                p.id
+            }
+        };
+        let mut data = data;
+        data.apply(&step);
+        let inst = InstanceRow {
+            id: Uuid::now_v7(),
+            workflow: def.name.clone(),
+            workflow_version: def.version as i32,
+            definition_sha256: def.sha256.clone(),
+            person_id,
+            branch_id: branch.id,
+            state: t.to.clone(),
+            version: 1,
+            data: to_json(&data)?,
+            opened_on: app.date,
+        };
+        tx.insert_instance(&inst).await.map_err(|e| unique_person(e, &rid))?;
+        let rule_codes = codes_of(&def.name, t);
+        let log = tx
+            .append_log(&NewLogEntry {
+                instance_id: inst.id,
+                person_id: Some(person_id),
+                org_id: Some(branch.id),
+                workflow: def.name.clone(),
+                workflow_version: def.version as i32,
+                definition_sha256: def.sha256.clone(),
+                from_state: t.from.clone(),
+                to_state: t.to.clone(),
+                command: t.command.clone(),
+                actor: actor.name.clone(),
+                role,
+                rule_codes: rule_codes.clone(),
+                payload: serde_json::json!({ "step": step, "flags": [] }),
+                effective_date: app.date,
+                idempotency_key: None,
+            })
+            .await?;
+        Ok(StepOutcome {
+            instance_id: inst.id,
+            from: t.from.clone(),
+            to: t.to.clone(),
+            rule_codes,
+            flags: Vec::new(),
+            number: None,
+            publicity_end: None,
+            seq: log.seq,
+        })
+    }
+
+    /// Runs one step of the procedure for the applicant named by resident ID, development number or instance id.
+    ///
+    /// Errors: WF_NOT_ALLOWED when the step is not allowed in the current state (or the role may not issue it),
+    /// the rule code of the first guard that fails (see `workflows/admission.v1.toml`), ADM_QUOTA_EXHAUSTED when
+    /// no number is left, [`EngineError::Input`] for unknown persons or organisations and future dates.
+    pub async fn step(&self, actor: &Actor, applicant: &str, cmd: &AdmissionCommand) -> EngineResult<StepOutcome> {
+        self.retrying(|| async {
+            let mut tx = self.store().begin().await?;
+            let out = self.step_in(&mut tx, actor, applicant, cmd).await?;
+            tx.commit().await?;
+            Ok(out)
+        })
+        .await
+    }
+
+    /// The person and their latest admission instance.
+    pub(crate) async fn find_admission(&self, tx: &mut S::Tx, applicant: &str) -> EngineResult<(PersonRow, InstanceRow)> {
+        let person = self.find_person(tx, applicant).await?;
+        let inst = tx
+            .latest_instance(person.id, "admission")
+            .await?
+            .ok_or_else(|| EngineError::Input(format!("{} has no admission on record", masked(&person.resident_id))))?;
+        Ok((person, inst))
+    }
+
+    /// A person by resident ID (18 characters), development number (12 digits) or admission instance id.
+    pub(crate) async fn find_person(&self, tx: &mut S::Tx, r: &str) -> EngineResult<PersonRow> {
+        let r = r.trim();
+        let found = if r.len() == 18 {
+            tx.person_by_resident_id(&r.to_ascii_uppercase()).await?
+        } else if r.len() == 12 && r.bytes().all(|b| b.is_ascii_digit()) {
+            match tx.number(r).await? {
+                Some(n) => tx.person(n.person_id).await?,
+                None => None,
+            }
+        } else if let Ok(id) = Uuid::parse_str(r) {
+            match tx.instance(id).await? {
+                Some(i) => tx.person(i.person_id).await?,
+                None => None,
+            }
+        } else {
+            return Err(EngineError::Input(format!(
+                "`{}` is neither an 18-character resident ID, a 12-digit development number nor an instance id",
+                tuanji_domain::mask_id_like(r)
+            )));
+        };
+        found.ok_or_else(|| EngineError::Input(format!("no person on record for {}", tuanji_domain::mask_id_like(r))))
+    }
+
+    async fn committee_fact(&self, tx: &mut S::Tx, code: &str, branch: &OrgRow) -> EngineResult<CommitteeFact> {
+        let org = tx
+            .org_by_code(code)
+            .await?
+            .ok_or_else(|| EngineError::Input(format!("no organisation has code `{code}`")))?;
+        Ok(CommitteeFact {
+            code: format!("{} ({})", org.name, org.code),
+            approves_admissions: org.approves_admissions && org.kind != "branch",
+            covers_branch: org.id != branch.id && org.covers(branch),
+        })
+    }
+
+    async fn member_fact(&self, tx: &mut S::Tx, r: &str, applicant: Uuid) -> EngineResult<(Uuid, MemberFact)> {
+        let p = self.find_person(tx, r).await?;
+        let standing = tx.member(p.id).await?.map(|m| m.standing);
+        Ok((p.id, MemberFact { label: masked(&p.resident_id), standing, is_applicant: p.id == applicant }))
+    }
+
+    pub(crate) async fn step_in(&self, tx: &mut S::Tx, actor: &Actor, applicant: &str, cmd: &AdmissionCommand) -> EngineResult<StepOutcome> {
+        let today = self.today();
+        if cmd.date() > today {
+            return Err(EngineError::Input(format!("`{}` is dated {}, after today ({today})", cmd.command(), cmd.date())));
+        }
+        let (person, inst) = self.find_admission(tx, applicant).await?;
+        let def = self
+            .registry
+            .get(&inst.workflow, inst.workflow_version as u32)
+            .ok_or_else(|| EngineError::Input(format!("workflow {} v{} is not installed", inst.workflow, inst.workflow_version)))?;
+        let t = def.transition(&inst.state, cmd.command())?;
+        let role = role_for(actor, t, def)?;
+        let mut data: AdmissionData = serde_json::from_str(&inst.data)
+            .map_err(|e| StoreError::Corrupt(format!("instance {}: {e}", inst.id)))?;
+        let branch = tx
+            .org_by_id(inst.branch_id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("instance {} has no branch", inst.id)))?;
+        // Meetings and approvals count the branch's members: serialise them per branch.
+        if matches!(cmd, AdmissionCommand::HoldMeeting { .. } | AdmissionCommand::Approve { .. }) {
+            tx.lock_org(branch.id).await?;
+        }
+
+        let mut committee = None;
+        let mut mentors = Vec::new();
+        let mut sponsors = Vec::new();
+        let mut bfact = BranchFact {
+            school_level: branch.school_level.as_deref().and_then(|s| s.parse::<SchoolLevel>().ok()),
+            graduating: branch.graduating,
+            class_size: branch.class_size.map(|n| n.max(0) as u32),
+            ..BranchFact::default()
+        };
+        if matches!(cmd, AdmissionCommand::HoldMeeting { .. } | AdmissionCommand::Approve { .. }) {
+            let c = tx.branch_counts(branch.id).await?;
+            bfact.members = c.members as u32;
+            bfact.entitled = c.entitled as u32;
+        }
+        let mut archive_is_pdf = false;
+        let step = match cmd {
+            AdmissionCommand::RecordTalk { date, by } => AdmissionStep::RecordTalk { date: *date, by: check_name(by)? },
+            AdmissionCommand::ApproveActivist { date, committee: c } => {
+                committee = Some(self.committee_fact(tx, c, &branch).await?);
+                AdmissionStep::ApproveActivist { date: *date, committee: c.clone() }
+            }
+            AdmissionCommand::AssignMentors { date, members, party_members } => {
+                let mut list = Vec::new();
+                for m in members {
+                    let (id, fact) = self.member_fact(tx, m, person.id).await?;
+                    mentors.push(fact);
+                    list.push(Mentor::Member { person_id: id });
+                }
+                for n in party_members {
+                    list.push(Mentor::PartyMember { name: check_name(n)? });
+                }
+                AdmissionStep::AssignMentors { date: *date, mentors: list }
+            }
+            AdmissionCommand::RecordClass { date, minutes, topic } => {
+                AdmissionStep::RecordClass(ClassRecord { date: *date, minutes: *minutes, topic: topic.trim().to_owned() })
+            }
+            AdmissionCommand::DetermineTarget { date } => AdmissionStep::DetermineTarget { date: *date },
+            AdmissionCommand::Prereview { date, committee: c } => {
+                committee = Some(self.committee_fact(tx, c, &branch).await?);
+                AdmissionStep::Prereview { date: *date, committee: c.clone() }
+            }
+            AdmissionCommand::Publicise { date } => {
+                let end = publicity_end(self.calendar, *date, self.policy.publicity_working_days)?;
+                AdmissionStep::Publicise { date: *date, end }
+            }
+            AdmissionCommand::RecordObjection { date, text } => AdmissionStep::RecordObjection { date: *date, text: text.trim().to_owned() },
+            AdmissionCommand::ResolveObjection { date, resolution } => {
+                AdmissionStep::ResolveObjection { date: *date, resolution: resolution.trim().to_owned() }
+            }
+            AdmissionCommand::SubmitForm { date, sponsors: refs, opinion_date } => {
+                let mut ids = Vec::new();
+                for r in refs {
+                    let (id, fact) = self.member_fact(tx, r, person.id).await?;
+                    sponsors.push(fact);
+                    ids.push(id);
+                }
+                AdmissionStep::SubmitForm { date: *date, sponsors: ids, opinion_date: *opinion_date }
+            }
+            AdmissionCommand::HoldMeeting { date, present, yes } => {
+                AdmissionStep::HoldMeeting(Meeting { date: *date, entitled: bfact.entitled, present: *present, yes: *yes })
+            }
+            AdmissionCommand::Approve { date, committee: c } => {
+                committee = Some(self.committee_fact(tx, c, &branch).await?);
+                AdmissionStep::Approve { date: *date, committee: c.clone(), number: String::new() }
+            }
+            AdmissionCommand::RecordOath { date } => AdmissionStep::RecordOath { date: *date },
+            AdmissionCommand::FileArchive { date, pdf } => {
+                archive_is_pdf = pdf.starts_with(b"%PDF-");
+                AdmissionStep::FileArchive(ArchiveRecord {
+                    date: *date,
+                    bytes: pdf.len() as u64,
+                    sha256: hex::encode(Sha256::digest(pdf)),
+                })
+            }
+            AdmissionCommand::Annul { date, reason } => AdmissionStep::Annul { date: *date, reason: reason.trim().to_owned() },
+            AdmissionCommand::Reject { date, reason } => AdmissionStep::Reject { date: *date, reason: reason.trim().to_owned() },
+            AdmissionCommand::Withdraw { date, reason } => AdmissionStep::Withdraw { date: *date, reason: reason.trim().to_owned() },
+        };
+        // The sponsors on the form must still be in good standing on the meeting date.
+        if let AdmissionStep::HoldMeeting(_) = step {
+            sponsors = self.sponsor_facts(tx, &data.sponsors, person.id).await?;
+        }
+
+        let facts = AdmissionFacts {
+            policy: &self.policy,
+            calendar: self.calendar,
+            birth_date: person.birth_date,
+            data: &data,
+            step: &step,
+            held_elsewhere: None,
+            committee,
+            mentors,
+            sponsors,
+            branch: bfact,
+            archive_is_pdf,
+        };
+        for g in &t.guards {
+            check_guard(g, &facts)?;
+        }
+        let mut flags = Vec::new();
+        for f in &t.flags {
+            if let Some(msg) = check_flag(f, &facts) {
+                let code = code_of(f).map(|c| c.as_str().to_owned()).unwrap_or_else(|| f.clone());
+                flags.push((code, msg));
+            }
+        }
+        drop(facts);
+
+        let mut step = step;
+        let mut number_out = None;
+        for a in &t.actions {
+            match a.as_str() {
+                names::ASSIGN_DEVELOPMENT_NUMBER => {
+                    let number = self.take_number(tx, &person, &inst, &data, &step).await?;
+                    if let AdmissionStep::Approve { number: n, .. } = &mut step {
+                        *n = number.clone();
+                    }
+                    number_out = Some(number);
+                }
+                "void_development_number" => {
+                    if let Some(n) = &data.number {
+                        tx.void_number(n, step.date()).await?;
+                    }
+                }
+                // The step itself records these: publicity end computed above, membership from the meeting date,
+                // the oath date.
+                _ => {}
+            }
+        }
+        data.apply(&step);
+        tx.update_instance(inst.id, inst.version, &t.to, &to_json(&data)?).await.map_err(|e| match e {
+            StoreError::Conflict { .. } => EngineError::Conflict(format!(
+                "the admission of {} changed while this command ran; run it again",
+                masked(&person.resident_id)
+            )),
+            other => other.into(),
+        })?;
+        if let Some(m) = admitted_member(&t.to, &data) {
+            tx.upsert_member(&MemberRow {
+                person_id: person.id,
+                branch_id: branch.id,
+                membership_date: m.membership_date,
+                development_number: Some(m.number),
+                standing: m.standing.to_owned(),
+                probation_until: None,
+                source: "admission".into(),
+                admission_instance_id: Some(inst.id),
+                oath_date: m.oath_date,
+            })
+            .await?;
+        }
+        let rule_codes = codes_of(&def.name, t);
+        let flag_json: Vec<_> = flags.iter().map(|(c, m)| serde_json::json!({ "code": c, "message": m })).collect();
+        let log = tx
+            .append_log(&NewLogEntry {
+                instance_id: inst.id,
+                person_id: Some(person.id),
+                org_id: Some(branch.id),
+                workflow: def.name.clone(),
+                workflow_version: def.version as i32,
+                definition_sha256: def.sha256.clone(),
+                from_state: inst.state.clone(),
+                to_state: t.to.clone(),
+                command: t.command.clone(),
+                actor: actor.name.clone(),
+                role,
+                rule_codes: rule_codes.clone(),
+                payload: serde_json::json!({ "step": step, "flags": flag_json }),
+                effective_date: step.date(),
+                idempotency_key: None,
+            })
+            .await?;
+        Ok(StepOutcome {
+            instance_id: inst.id,
+            from: inst.state,
+            to: t.to.clone(),
+            rule_codes,
+            flags,
+            number: number_out,
+            publicity_end: match step {
+                AdmissionStep::Publicise { end, .. } => Some(end),
+                _ => None,
+            },
+            seq: log.seq,
+        })
+    }
+
+    async fn sponsor_facts(&self, tx: &mut S::Tx, ids: &[Uuid], applicant: Uuid) -> EngineResult<Vec<MemberFact>> {
+        let mut out = Vec::new();
+        for id in ids {
+            let p = tx.person(*id).await?.ok_or_else(|| StoreError::Corrupt(format!("sponsor {id} missing")))?;
+            let standing = tx.member(p.id).await?.map(|m| m.standing);
+            out.push(MemberFact { label: masked(&p.resident_id), standing, is_applicant: p.id == applicant });
+        }
+        Ok(out)
+    }
+
+    /// ADM_NUMBER_REQUIRED / ADM_QUOTA_EXHAUSTED: takes the next free number of the approving committee's
+    /// allocation for the admission year (the year of the branch meeting, when membership starts).
+    async fn take_number(&self, tx: &mut S::Tx, person: &PersonRow, inst: &InstanceRow, data: &AdmissionData, step: &AdmissionStep) -> EngineResult<String> {
+        let AdmissionStep::Approve { committee, date, .. } = step else {
+            return Err(EngineError::Input("a development number is assigned only on approval".into()));
+        };
+        let meeting = data
+            .meeting
+            .ok_or_else(|| RuleViolation::new(RuleCode::AdmNumberRequired, "no branch meeting is recorded"))?;
+        let year = chrono::Datelike::year(&meeting.date);
+        let org = tx
+            .org_by_code(committee)
+            .await?
+            .ok_or_else(|| EngineError::Input(format!("no organisation has code `{committee}`")))?;
+        let Some((allocation_id, serial)) = tx.take_serial(org.id, year).await? else {
+            return Err(RuleViolation::new(
+                RuleCode::AdmQuotaExhausted,
+                format!("{} ({}) has no free development number for {year}; ask the superior committee for an allocation", org.name, org.code),
+            )
+            .into());
+        };
+        let number = DevelopmentNumber::from_parts(year, serial as u64)?;
+        tx.insert_number(&NumberRow {
+            number: number.as_str().to_owned(),
+            year,
+            allocation_id: Some(allocation_id),
+            person_id: person.id,
+            instance_id: Some(inst.id),
+            status: "issued".into(),
+            issued_on: *date,
+            voided_on: None,
+        })
+        .await
+        .map_err(|e| match e {
+            StoreError::Unique { .. } => EngineError::Rule(RuleViolation::new(
+                RuleCode::AdmNumberRequired,
+                format!("development number {} is already issued; it is never issued twice", number.as_str()),
+            )),
+            other => other.into(),
+        })?;
+        Ok(number.as_str().to_owned())
+    }
+}
+
+/// ID masked for messages: `110105********1234`.
+pub(crate) fn masked(rid: &str) -> String {
+    tuanji_domain::mask_id_like(rid)
+}
+
+fn unique_person(e: StoreError, rid: &ResidentId) -> EngineError {
+    match e {
+        StoreError::Unique { .. } => EngineError::Rule(RuleViolation::new(
+            RuleCode::IdUnique,
+            format!("{} is already registered (a concurrent command created the record)", rid.masked()),
+        )),
+        other => other.into(),
+    }
+}
