@@ -1,1 +1,771 @@
-fn main() {}
+//! `tuanji`: the command-line tool of Tuanji (团籍), the League membership register.
+//!
+//! Exit status: 0 on success, 1 when a rule or the input refused the command (the rule code is printed),
+//! 2 on usage errors, 3 when the system failed (database, workflow files).
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use tuanji_engine::admission::{AdmissionCommand, Application};
+use tuanji_engine::demo::DemoConfig;
+use tuanji_engine::{with_engine, Actor, AnyEngine, EngineError, DEFAULT_DATABASE_URL};
+use tuanji_workflow::Registry;
+
+/// The GB/T 2260 tables shipped in the repository.
+const DATA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/china-division");
+
+#[derive(Parser)]
+#[command(name = "tuanji", version, about = "Tuanji (团籍): the Communist Youth League membership register")]
+struct Cli {
+    /// Database URL: sqlite://FILE (created if missing) or postgres://USER:PASSWORD@HOST/DB.
+    #[arg(long, env = "TUANJI_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    database_url: String,
+    /// Who is acting (recorded in the transition log).
+    #[arg(long, env = "TUANJI_ACTOR", default_value = "cli", global = true)]
+    actor: String,
+    /// Role to act in (branch_secretary, committee_admin, …); default: the first role the step allows.
+    #[arg(long = "as", global = true)]
+    role: Option<String>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Create the database (if missing) and apply migrations.
+    Init,
+    /// Organisations.
+    #[command(subcommand)]
+    Org(OrgCmd),
+    /// Development-number quotas.
+    #[command(subcommand)]
+    Quota(QuotaCmd),
+    /// Rosters of applicants and existing members.
+    #[command(subcommand)]
+    Roster(RosterCmd),
+    /// The admission procedure (团员发展), one subcommand per step.
+    #[command(subcommand)]
+    Admission(AdmissionCmd),
+    /// Members.
+    #[command(subcommand)]
+    Member(MemberCmd),
+    /// The transition log, oldest first.
+    Log {
+        /// Only this person (resident ID, development number or instance id).
+        #[arg(long)]
+        member: Option<String>,
+        /// At most this many entries.
+        #[arg(long)]
+        limit: Option<i64>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Workflow files.
+    #[command(subcommand)]
+    Workflows(WorkflowsCmd),
+    /// Run the demo on an empty database: national tree, two schools, 1,000 applicants, the whole procedure.
+    Demo {
+        /// Roster seed.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Applicants on the generated roster.
+        #[arg(long, default_value_t = 1000)]
+        applicants: usize,
+        /// Directory of the GB/T 2260 tables.
+        #[arg(long, default_value = DATA_DIR)]
+        data: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrgCmd {
+    /// Import organisations: a CSV file (code,name,kind,parent[,approves_admissions,school_level,graduating,
+    /// class_size]), or `national` for the national committee tree from the GB/T 2260 tables.
+    Import {
+        /// CSV file, or `national`.
+        file: String,
+        /// Directory of the GB/T 2260 tables (with `national`).
+        #[arg(long, default_value = DATA_DIR)]
+        data: PathBuf,
+        /// Check everything, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List organisations (a subtree with --under).
+    List {
+        /// Code of the subtree's root.
+        #[arg(long)]
+        under: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum QuotaCmd {
+    /// Allocate COUNT numbers of YEAR to a committee.
+    Allocate {
+        /// Receiving committee.
+        #[arg(long)]
+        org: String,
+        /// Admission year.
+        #[arg(long)]
+        year: i32,
+        /// Numbers to allocate.
+        #[arg(long)]
+        count: i64,
+        /// Allocating superior (default: the parent).
+        #[arg(long)]
+        by: Option<String>,
+        /// Date of the decision (default: today).
+        #[arg(long, value_parser = date)]
+        date: Option<NaiveDate>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a committee's quota for a year.
+    Show {
+        /// Committee code.
+        #[arg(long)]
+        org: String,
+        /// Year.
+        #[arg(long)]
+        year: i32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum RosterCmd {
+    /// Import a roster CSV (UTF-8 with or without BOM, or GB18030/GBK) into a branch. One bad row: nothing imported.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// Branch code.
+        #[arg(long)]
+        branch: String,
+        /// Check every row, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+struct On {
+    /// Applicant: resident ID, development number or admission instance id.
+    applicant: String,
+    /// Effective date (YYYY-MM-DD, China Standard Time).
+    #[arg(long, value_parser = date)]
+    date: NaiveDate,
+}
+
+#[derive(Subcommand)]
+enum AdmissionCmd {
+    /// Receive a written application.
+    Apply {
+        /// Branch code.
+        #[arg(long)]
+        branch: String,
+        /// Resident ID (公民身份号码).
+        #[arg(long)]
+        id: String,
+        /// Full name.
+        #[arg(long)]
+        name: String,
+        /// 民族.
+        #[arg(long)]
+        ethnicity: Option<String>,
+        /// Class (班级).
+        #[arg(long)]
+        class: Option<String>,
+        /// Application date.
+        #[arg(long, value_parser = date)]
+        date: NaiveDate,
+    },
+    /// Record the talk with the applicant.
+    Talk {
+        #[command(flatten)]
+        on: On,
+        /// Who talked with the applicant.
+        #[arg(long)]
+        by: String,
+    },
+    /// Approve as activist (basic-level committee).
+    ApproveActivist {
+        #[command(flatten)]
+        on: On,
+        /// Approving committee code.
+        #[arg(long)]
+        committee: String,
+    },
+    /// Assign 1–2 mentors.
+    Mentors {
+        #[command(flatten)]
+        on: On,
+        /// A member mentor (resident ID or development number); repeatable.
+        #[arg(long)]
+        mentor: Vec<String>,
+        /// A Party-member mentor, by name; repeatable.
+        #[arg(long)]
+        party_mentor: Vec<String>,
+    },
+    /// Record a League class attended.
+    Class {
+        #[command(flatten)]
+        on: On,
+        /// Length in minutes.
+        #[arg(long)]
+        minutes: u32,
+        /// Topic.
+        #[arg(long, default_value = "")]
+        topic: String,
+    },
+    /// Determine as development target.
+    DetermineTarget {
+        #[command(flatten)]
+        on: On,
+    },
+    /// Pre-review by the committee with approval authority.
+    Prereview {
+        #[command(flatten)]
+        on: On,
+        /// Committee code.
+        #[arg(long)]
+        committee: String,
+    },
+    /// Start publicity (--date is the first day).
+    Publicise {
+        #[command(flatten)]
+        on: On,
+    },
+    /// Record an objection raised during publicity.
+    Object {
+        #[command(flatten)]
+        on: On,
+        /// The objection.
+        #[arg(long)]
+        text: String,
+    },
+    /// Resolve the oldest open objection.
+    ResolveObjection {
+        #[command(flatten)]
+        on: On,
+        /// The resolution.
+        #[arg(long)]
+        resolution: String,
+    },
+    /// Submit the application form with two sponsors (--date: the form's date).
+    Form {
+        #[command(flatten)]
+        on: On,
+        /// A sponsor (resident ID or development number); give two.
+        #[arg(long)]
+        sponsor: Vec<String>,
+        /// Date of the sponsors' opinions.
+        #[arg(long, value_parser = date)]
+        opinion_date: NaiveDate,
+    },
+    /// Record the branch general meeting that passed the admission.
+    Meeting {
+        #[command(flatten)]
+        on: On,
+        /// Voting-entitled members present.
+        #[arg(long)]
+        present: u32,
+        /// Yes votes.
+        #[arg(long)]
+        yes: u32,
+    },
+    /// Approve the admission (consumes a development number).
+    Approve {
+        #[command(flatten)]
+        on: On,
+        /// Approving committee code.
+        #[arg(long)]
+        committee: String,
+    },
+    /// Record the oath.
+    Oath {
+        #[command(flatten)]
+        on: On,
+    },
+    /// File the application form PDF in the archive (≤ 20 MB).
+    Archive {
+        #[command(flatten)]
+        on: On,
+        /// The PDF file.
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Annul an admission (the number is voided for good).
+    Annul {
+        #[command(flatten)]
+        on: On,
+        /// Reason.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Reject the application.
+    Reject {
+        #[command(flatten)]
+        on: On,
+        /// Reason.
+        #[arg(long)]
+        reason: String,
+    },
+    /// The applicant withdraws.
+    Withdraw {
+        #[command(flatten)]
+        on: On,
+        /// Reason.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Replay the applicant's log and compare it with the stored record.
+    Replay {
+        /// Applicant.
+        applicant: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum MemberCmd {
+    /// Show a person's record (resident ID, development number or instance id).
+    Show {
+        /// Who.
+        who: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum WorkflowsCmd {
+    /// Validate every workflow file of a directory.
+    Check {
+        /// Directory of workflow files.
+        #[arg(default_value = "workflows")]
+        dir: PathBuf,
+    },
+    /// Print a workflow as a Mermaid state diagram.
+    Graph {
+        /// Workflow name, e.g. admission.
+        name: String,
+        /// Version (default: the latest).
+        #[arg(long)]
+        version: Option<u32>,
+    },
+}
+
+fn date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| format!("`{s}` is not a date: use YYYY-MM-DD, e.g. 2026-10-16"))
+}
+
+/// A failure to report: message, optional rule code, exit status.
+struct Failure {
+    code: Option<String>,
+    message: String,
+    status: u8,
+}
+
+impl From<EngineError> for Failure {
+    fn from(e: EngineError) -> Self {
+        let status = e.exit_code() as u8;
+        match e {
+            EngineError::Rule(v) => Failure { code: Some(v.code.as_str().into()), message: v.message, status },
+            EngineError::Rows(rows) => {
+                let mut msg = format!("{} bad row(s); nothing was imported:", rows.len());
+                for r in &rows {
+                    msg.push_str(&format!(
+                        "\n  line {}{}{}: {}",
+                        r.line,
+                        r.column.as_ref().map(|c| format!(", column {c}")).unwrap_or_default(),
+                        r.code.map(|c| format!(" [{}]", c.as_str())).unwrap_or_default(),
+                        r.reason
+                    ));
+                }
+                Failure { code: None, message: msg, status }
+            }
+            other => Failure { code: None, message: other.to_string(), status },
+        }
+    }
+}
+
+fn input(message: impl Into<String>) -> Failure {
+    Failure { code: None, message: message.into(), status: 1 }
+}
+
+fn print_json<T: Serialize>(v: &T) -> Result<(), Failure> {
+    let s = serde_json::to_string_pretty(v).map_err(|e| Failure { code: None, message: e.to_string(), status: 3 })?;
+    println!("{s}");
+    Ok(())
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED).set_header(header.to_vec());
+    t
+}
+
+fn progress_bar(message: &str) -> ProgressBar {
+    let pb = ProgressBar::new(0);
+    pb.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    pb.set_message(message.to_owned());
+    pb
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| input(format!("cannot read {}: {e}", path.display())))
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("TUANJI_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            match f.code {
+                Some(code) => eprintln!("refused [{code}]: {}", f.message),
+                None => eprintln!("error: {}", f.message),
+            }
+            ExitCode::from(f.status)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    // Commands that need no database.
+    if let Cmd::Workflows(w) = &cli.cmd {
+        return workflows(w);
+    }
+    let engine = AnyEngine::connect(&cli.database_url).await?;
+    let actor = Actor { name: cli.actor.clone(), role: cli.role.clone() };
+    with_engine!(&engine, e => dispatch(e, &actor, cli.cmd, &cli.database_url).await)
+}
+
+fn workflows(cmd: &WorkflowsCmd) -> Result<(), Failure> {
+    match cmd {
+        WorkflowsCmd::Check { dir } => match Registry::load_dir(dir) {
+            Ok(reg) => {
+                for d in reg.iter() {
+                    println!("ok  {} ({} v{}, {} states, {} transitions, sha256 {})", d.file, d.name, d.version, d.states.len(), d.transitions.len(), &d.sha256[..16]);
+                }
+                Ok(())
+            }
+            Err(errors) => {
+                for e in &errors {
+                    eprintln!("{e}");
+                }
+                Err(input(format!("{} error(s) in {}", errors.len(), dir.display())))
+            }
+        },
+        WorkflowsCmd::Graph { name, version } => {
+            let reg = tuanji_workflow::builtin();
+            let def = match version {
+                Some(v) => reg.get(name, *v),
+                None => reg.latest(name),
+            }
+            .ok_or_else(|| input(format!("no workflow `{name}`{}", version.map(|v| format!(" v{v}")).unwrap_or_default())))?;
+            print!("{}", def.mermaid());
+            Ok(())
+        }
+    }
+}
+
+async fn dispatch<S: tuanji_store::Store>(e: &tuanji_engine::Engine<S>, actor: &Actor, cmd: Cmd, url: &str) -> Result<(), Failure> {
+    match cmd {
+        Cmd::Init => {
+            println!("database ready: {} ({})", url, e.store().backend());
+        }
+        Cmd::Workflows(_) => {}
+        Cmd::Org(OrgCmd::Import { file, data, dry_run, json }) => {
+            let report = if file == "national" {
+                if dry_run {
+                    return Err(input("--dry-run is not available for the national tree"));
+                }
+                let pb = progress_bar("organisations");
+                let report = e
+                    .import_national_tree(&data, &|done, total| {
+                        pb.set_length(total);
+                        pb.set_position(done);
+                    })
+                    .await;
+                pb.finish_and_clear();
+                report?
+            } else {
+                e.import_org_csv(&read(Path::new(&file))?, dry_run).await?
+            };
+            if json {
+                print_json(&report)?;
+            } else {
+                println!("{} organisation(s) {}, {} updated", report.inserted, if dry_run { "would be inserted" } else { "inserted" }, report.updated);
+                for (kind, n) in &report.by_kind {
+                    println!("  {kind}: {n}");
+                }
+            }
+        }
+        Cmd::Org(OrgCmd::List { under, json }) => {
+            let orgs = e.list_orgs(under.as_deref()).await?;
+            if json {
+                print_json(&orgs)?;
+            } else {
+                let mut t = table(&["code", "name", "kind", "depth", "approves", "school level", "graduating", "class size"]);
+                for o in &orgs {
+                    t.add_row(vec![
+                        o.code.clone(),
+                        o.name.clone(),
+                        o.kind.clone(),
+                        o.depth.to_string(),
+                        o.approves_admissions.to_string(),
+                        o.school_level.clone().unwrap_or_default(),
+                        o.graduating.to_string(),
+                        o.class_size.map(|n| n.to_string()).unwrap_or_default(),
+                    ]);
+                }
+                println!("{t}\n{} organisation(s)", orgs.len());
+            }
+        }
+        Cmd::Quota(QuotaCmd::Allocate { org, year, count, by, date, json }) => {
+            let report = e.allocate_quota(&org, year, count, by.as_deref(), date.unwrap_or_else(|| e.today())).await?;
+            if json {
+                print_json(&report)?;
+            } else {
+                print_quota(&report);
+            }
+        }
+        Cmd::Quota(QuotaCmd::Show { org, year, json }) => {
+            let report = e.quota(&org, year).await?;
+            if json {
+                print_json(&report)?;
+            } else {
+                print_quota(&report);
+            }
+        }
+        Cmd::Roster(RosterCmd::Import { file, branch, dry_run, json }) => {
+            let report = e.import_roster(actor, &branch, &read(&file)?, dry_run).await?;
+            if json {
+                print_json(&report)?;
+            } else {
+                println!(
+                    "{} applicant(s) and {} member(s) {} {} ({})",
+                    report.applicants,
+                    report.members,
+                    if dry_run { "would be imported into" } else { "imported into" },
+                    report.branch,
+                    report.encoding
+                );
+            }
+        }
+        Cmd::Admission(AdmissionCmd::Apply { branch, id, name, ethnicity, class, date }) => {
+            let out = e.apply(actor, &Application { branch, resident_id: id, name, ethnicity, class, date }).await?;
+            print_step(&out);
+        }
+        Cmd::Admission(AdmissionCmd::Replay { applicant, json }) => {
+            let r = e.replay_admission(&applicant).await?;
+            if json {
+                print_json(&r)?;
+            } else {
+                println!("{} entries replayed: {}", r.entries, if r.matches { "the projection matches" } else { "MISMATCH" });
+                for d in &r.differences {
+                    println!("  {d}");
+                }
+            }
+            if !r.matches {
+                return Err(input("the replayed log does not match the stored record"));
+            }
+        }
+        Cmd::Admission(step) => {
+            let (who, cmd) = admission_command(step)?;
+            let out = e.step(actor, &who, &cmd).await?;
+            print_step(&out);
+        }
+        Cmd::Member(MemberCmd::Show { who, json }) => {
+            let v = e.member_view(&who).await?;
+            if json {
+                print_json(&v)?;
+            } else {
+                println!("{}  {}  {}  born {}", v.resident_id, v.name, v.sex, v.birth_date);
+                println!("branch: {}", v.branch);
+                match &v.member {
+                    Some(m) => println!(
+                        "member since {} ({}), number {}, {}{}",
+                        m.membership_date,
+                        m.source,
+                        m.development_number.as_deref().unwrap_or("-"),
+                        m.standing,
+                        m.oath_date.map(|d| format!(", oath {d}")).unwrap_or_default()
+                    ),
+                    None => println!("not a member"),
+                }
+                if let Some(a) = &v.admission {
+                    println!("admission {} ({}): state {}, version {}", a.id, a.workflow, a.state, a.version);
+                }
+            }
+        }
+        Cmd::Log { member, limit, json } => {
+            let rows = e.log(member.as_deref(), limit).await?;
+            if json {
+                print_json(&rows)?;
+            } else {
+                let mut t = table(&["seq", "effective", "workflow", "command", "from → to", "actor (role)", "rules"]);
+                for r in &rows {
+                    t.add_row(vec![
+                        r.seq.to_string(),
+                        r.effective_date.to_string(),
+                        format!("{} v{}", r.workflow, r.workflow_version),
+                        r.command.clone(),
+                        format!("{} → {}", r.from_state, r.to_state),
+                        format!("{} ({})", r.actor, r.role),
+                        r.rule_codes.trim_matches(|c| c == '[' || c == ']').replace('"', ""),
+                    ]);
+                }
+                println!("{t}\n{} entr{}", rows.len(), if rows.len() == 1 { "y" } else { "ies" });
+            }
+        }
+        Cmd::Demo { seed, applicants, data, json } => {
+            let pb = progress_bar("national tree");
+            let summary = e
+                .demo(&DemoConfig { seed, applicants, data_dir: data }, &|done, total| {
+                    pb.set_length(total);
+                    pb.set_position(done);
+                })
+                .await;
+            pb.finish_and_clear();
+            let s = summary?;
+            if json {
+                print_json(&s)?;
+            } else {
+                print_demo(&s);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn admission_command(step: AdmissionCmd) -> Result<(String, AdmissionCommand), Failure> {
+    use AdmissionCmd as A;
+    use AdmissionCommand as C;
+    Ok(match step {
+        A::Talk { on, by } => (on.applicant, C::RecordTalk { date: on.date, by }),
+        A::ApproveActivist { on, committee } => (on.applicant, C::ApproveActivist { date: on.date, committee }),
+        A::Mentors { on, mentor, party_mentor } => (on.applicant, C::AssignMentors { date: on.date, members: mentor, party_members: party_mentor }),
+        A::Class { on, minutes, topic } => (on.applicant, C::RecordClass { date: on.date, minutes, topic }),
+        A::DetermineTarget { on } => (on.applicant, C::DetermineTarget { date: on.date }),
+        A::Prereview { on, committee } => (on.applicant, C::Prereview { date: on.date, committee }),
+        A::Publicise { on } => (on.applicant, C::Publicise { date: on.date }),
+        A::Object { on, text } => (on.applicant, C::RecordObjection { date: on.date, text }),
+        A::ResolveObjection { on, resolution } => (on.applicant, C::ResolveObjection { date: on.date, resolution }),
+        A::Form { on, sponsor, opinion_date } => (on.applicant, C::SubmitForm { date: on.date, sponsors: sponsor, opinion_date }),
+        A::Meeting { on, present, yes } => (on.applicant, C::HoldMeeting { date: on.date, present, yes }),
+        A::Approve { on, committee } => (on.applicant, C::Approve { date: on.date, committee }),
+        A::Oath { on } => (on.applicant, C::RecordOath { date: on.date }),
+        A::Archive { on, file } => {
+            let size = std::fs::metadata(&file).map_err(|e| input(format!("cannot read {}: {e}", file.display())))?.len();
+            // Refuse before reading a huge file into memory; the engine checks the policy's limit exactly.
+            if size > 64 * 1024 * 1024 {
+                return Err(Failure { code: Some("ADM_ARCHIVE".into()), message: format!("{} has {size} bytes; the application form PDF may have at most 20 MB", file.display()), status: 1 });
+            }
+            (on.applicant, C::FileArchive { date: on.date, pdf: read(&file)? })
+        }
+        A::Annul { on, reason } => (on.applicant, C::Annul { date: on.date, reason }),
+        A::Reject { on, reason } => (on.applicant, C::Reject { date: on.date, reason }),
+        A::Withdraw { on, reason } => (on.applicant, C::Withdraw { date: on.date, reason }),
+        A::Apply { .. } | A::Replay { .. } => return Err(input("not a step")),
+    })
+}
+
+fn print_step(out: &tuanji_engine::admission::StepOutcome) {
+    println!("{} → {} (log seq {}; rules checked: {})", out.from, out.to, out.seq, out.rule_codes.join(", "));
+    if let Some(n) = &out.number {
+        println!("development number: {n}");
+    }
+    if let Some(end) = out.publicity_end {
+        println!("publicity ends on {end} (inclusive)");
+    }
+    for (code, msg) in &out.flags {
+        println!("flagged [{code}]: {msg}");
+    }
+}
+
+fn print_quota(q: &tuanji_engine::quota::QuotaReport) {
+    println!("{} {} — {}: allocated {}, used {} (voided {}), left {}", q.org, q.name, q.year, q.allocated, q.used, q.voided, q.left);
+    let mut t = table(&["first", "last", "count", "used", "allocated by", "date"]);
+    for a in &q.allocations {
+        t.add_row(vec![a.first.clone(), a.last.clone(), a.count.to_string(), a.used.to_string(), a.allocated_by.clone(), a.effective_date.to_string()]);
+    }
+    if !q.allocations.is_empty() {
+        println!("{t}");
+    }
+}
+
+fn print_demo(s: &tuanji_engine::demo::DemoSummary) {
+    println!("Tuanji demo on {} (seed {}, {} applicants on the roster)", s.backend, s.seed, s.roster_rows);
+    println!("organisations: {} (national tree imported in {:.2} s)", s.organisations, s.org_import_seconds);
+    println!("admitted: {}", s.admitted);
+    let mut t = table(&["refused by rule", "count"]);
+    for (code, n) in &s.refused {
+        t.add_row(vec![code.clone(), n.to_string()]);
+    }
+    println!("{t}");
+    let mut t = table(&["flagged (overdue)", "count"]);
+    for (code, n) in &s.flagged {
+        t.add_row(vec![code.clone(), n.to_string()]);
+    }
+    println!("{t}");
+    let mut t = table(&["admission state", "instances"]);
+    for (state, n) in &s.states {
+        t.add_row(vec![state.clone(), n.to_string()]);
+    }
+    println!("{t}");
+    let mut t = table(&["committee", "allocated", "used", "voided", "left"]);
+    for q in &s.quotas {
+        t.add_row(vec![format!("{} {}", q.org, q.name), q.allocated.to_string(), q.used.to_string(), q.voided.to_string(), q.left.to_string()]);
+    }
+    println!("{t}");
+    let mut t = table(&["class", "level", "graduating", "size", "members", "cap"]);
+    for c in &s.classes {
+        t.add_row(vec![
+            c.branch.clone(),
+            c.school_level.clone(),
+            c.graduating.to_string(),
+            c.class_size.to_string(),
+            c.members.to_string(),
+            c.cap.map(|n| n.to_string()).unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    println!("{t}");
+    println!(
+        "procedure: {} transitions in {:.2} s ({:.0} transitions/s, {:.1} admissions/s); wall time {:.2} s",
+        s.transitions, s.procedure_seconds, s.transitions_per_second, s.admissions_per_second, s.wall_seconds
+    );
+}

@@ -33,6 +33,14 @@ impl AnyEngine {
         }
     }
 
+    /// Fixes "today" for every command (tests, the demo).
+    pub fn with_today(self, today: tuanji_domain::Date) -> Self {
+        match self {
+            AnyEngine::Sqlite(e) => AnyEngine::Sqlite(e.with_today(today)),
+            AnyEngine::Postgres(e) => AnyEngine::Postgres(e.with_today(today)),
+        }
+    }
+
     /// `"sqlite"` or `"postgres"`.
     pub fn backend(&self) -> &'static str {
         match self {
