@@ -1,4 +1,4 @@
-//! Smoke test of the harness itself.
+//! The harness itself: the school fixture has the organisations and members the other tests rely on.
 use tuanji_tests::*;
 
 both_backends!(harness_school_has_members, |app| async move {
