@@ -19,7 +19,11 @@ use tuanji_workflow::Registry;
 const DATA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/china-division");
 
 #[derive(Parser)]
-#[command(name = "tuanji", version, about = "Tuanji (团籍): the Communist Youth League membership register")]
+#[command(
+    name = "tuanji",
+    version,
+    about = "Tuanji (团籍): the Communist Youth League membership register"
+)]
 struct Cli {
     /// Database URL: sqlite://FILE (created if missing) or postgres://USER:PASSWORD@HOST/DB.
     #[arg(long, env = "TUANJI_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
@@ -380,7 +384,8 @@ enum WorkflowsCmd {
 }
 
 fn date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| format!("`{s}` is not a date: use YYYY-MM-DD, e.g. 2026-10-16"))
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a date: use YYYY-MM-DD, e.g. 2026-10-16"))
 }
 
 /// A failure to report: message, optional rule code, exit status.
@@ -394,38 +399,64 @@ impl From<EngineError> for Failure {
     fn from(e: EngineError) -> Self {
         let status = e.exit_code() as u8;
         match e {
-            EngineError::Rule(v) => Failure { code: Some(v.code.as_str().into()), message: v.message, status },
+            EngineError::Rule(v) => Failure {
+                code: Some(v.code.as_str().into()),
+                message: v.message,
+                status,
+            },
             EngineError::Rows(rows) => {
                 let mut msg = format!("{} bad row(s); nothing was imported:", rows.len());
                 for r in &rows {
                     msg.push_str(&format!(
                         "\n  line {}{}{}: {}",
                         r.line,
-                        r.column.as_ref().map(|c| format!(", column {c}")).unwrap_or_default(),
-                        r.code.map(|c| format!(" [{}]", c.as_str())).unwrap_or_default(),
+                        r.column
+                            .as_ref()
+                            .map(|c| format!(", column {c}"))
+                            .unwrap_or_default(),
+                        r.code
+                            .map(|c| format!(" [{}]", c.as_str()))
+                            .unwrap_or_default(),
                         r.reason
                     ));
                 }
-                Failure { code: None, message: msg, status }
+                Failure {
+                    code: None,
+                    message: msg,
+                    status,
+                }
             }
-            other => Failure { code: None, message: other.to_string(), status },
+            other => Failure {
+                code: None,
+                message: other.to_string(),
+                status,
+            },
         }
     }
 }
 
 fn input(message: impl Into<String>) -> Failure {
-    Failure { code: None, message: message.into(), status: 1 }
+    Failure {
+        code: None,
+        message: message.into(),
+        status: 1,
+    }
 }
 
 fn print_json<T: Serialize>(v: &T) -> Result<(), Failure> {
-    let s = serde_json::to_string_pretty(v).map_err(|e| Failure { code: None, message: e.to_string(), status: 3 })?;
+    let s = serde_json::to_string_pretty(v).map_err(|e| Failure {
+        code: None,
+        message: e.to_string(),
+        status: 3,
+    })?;
     println!("{s}");
     Ok(())
 }
 
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED).set_header(header.to_vec());
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_header(header.to_vec());
     t
 }
 
@@ -469,7 +500,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         return workflows(w);
     }
     let engine = AnyEngine::connect(&cli.database_url).await?;
-    let actor = Actor { name: cli.actor.clone(), role: cli.role.clone() };
+    let actor = Actor {
+        name: cli.actor.clone(),
+        role: cli.role.clone(),
+    };
     with_engine!(&engine, e => dispatch(e, &actor, cli.cmd, &cli.database_url).await)
 }
 
@@ -478,7 +512,15 @@ fn workflows(cmd: &WorkflowsCmd) -> Result<(), Failure> {
         WorkflowsCmd::Check { dir } => match Registry::load_dir(dir) {
             Ok(reg) => {
                 for d in reg.iter() {
-                    println!("ok  {} ({} v{}, {} states, {} transitions, sha256 {})", d.file, d.name, d.version, d.states.len(), d.transitions.len(), &d.sha256[..16]);
+                    println!(
+                        "ok  {} ({} v{}, {} states, {} transitions, sha256 {})",
+                        d.file,
+                        d.name,
+                        d.version,
+                        d.states.len(),
+                        d.transitions.len(),
+                        &d.sha256[..16]
+                    );
                 }
                 Ok(())
             }
@@ -486,7 +528,11 @@ fn workflows(cmd: &WorkflowsCmd) -> Result<(), Failure> {
                 for e in &errors {
                     eprintln!("{e}");
                 }
-                Err(input(format!("{} error(s) in {}", errors.len(), dir.display())))
+                Err(input(format!(
+                    "{} error(s) in {}",
+                    errors.len(),
+                    dir.display()
+                )))
             }
         },
         WorkflowsCmd::Graph { name, version } => {
@@ -495,20 +541,35 @@ fn workflows(cmd: &WorkflowsCmd) -> Result<(), Failure> {
                 Some(v) => reg.get(name, *v),
                 None => reg.latest(name),
             }
-            .ok_or_else(|| input(format!("no workflow `{name}`{}", version.map(|v| format!(" v{v}")).unwrap_or_default())))?;
+            .ok_or_else(|| {
+                input(format!(
+                    "no workflow `{name}`{}",
+                    version.map(|v| format!(" v{v}")).unwrap_or_default()
+                ))
+            })?;
             print!("{}", def.mermaid());
             Ok(())
         }
     }
 }
 
-async fn dispatch<S: tuanji_store::Store>(e: &tuanji_engine::Engine<S>, actor: &Actor, cmd: Cmd, url: &str) -> Result<(), Failure> {
+async fn dispatch<S: tuanji_store::Store>(
+    e: &tuanji_engine::Engine<S>,
+    actor: &Actor,
+    cmd: Cmd,
+    url: &str,
+) -> Result<(), Failure> {
     match cmd {
         Cmd::Init => {
             println!("database ready: {} ({})", url, e.store().backend());
         }
         Cmd::Workflows(_) => {}
-        Cmd::Org(OrgCmd::Import { file, data, dry_run, json }) => {
+        Cmd::Org(OrgCmd::Import {
+            file,
+            data,
+            dry_run,
+            json,
+        }) => {
             let report = if file == "national" {
                 if dry_run {
                     return Err(input("--dry-run is not available for the national tree"));
@@ -528,7 +589,16 @@ async fn dispatch<S: tuanji_store::Store>(e: &tuanji_engine::Engine<S>, actor: &
             if json {
                 print_json(&report)?;
             } else {
-                println!("{} organisation(s) {}, {} updated", report.inserted, if dry_run { "would be inserted" } else { "inserted" }, report.updated);
+                println!(
+                    "{} organisation(s) {}, {} updated",
+                    report.inserted,
+                    if dry_run {
+                        "would be inserted"
+                    } else {
+                        "inserted"
+                    },
+                    report.updated
+                );
                 for (kind, n) in &report.by_kind {
                     println!("  {kind}: {n}");
                 }
@@ -539,7 +609,16 @@ async fn dispatch<S: tuanji_store::Store>(e: &tuanji_engine::Engine<S>, actor: &
             if json {
                 print_json(&orgs)?;
             } else {
-                let mut t = table(&["code", "name", "kind", "depth", "approves", "school level", "graduating", "class size"]);
+                let mut t = table(&[
+                    "code",
+                    "name",
+                    "kind",
+                    "depth",
+                    "approves",
+                    "school level",
+                    "graduating",
+                    "class size",
+                ]);
                 for o in &orgs {
                     t.add_row(vec![
                         o.code.clone(),
@@ -555,8 +634,23 @@ async fn dispatch<S: tuanji_store::Store>(e: &tuanji_engine::Engine<S>, actor: &
                 println!("{t}\n{} organisation(s)", orgs.len());
             }
         }
-        Cmd::Quota(QuotaCmd::Allocate { org, year, count, by, date, json }) => {
-            let report = e.allocate_quota(&org, year, count, by.as_deref(), date.unwrap_or_else(|| e.today())).await?;
+        Cmd::Quota(QuotaCmd::Allocate {
+            org,
+            year,
+            count,
+            by,
+            date,
+            json,
+        }) => {
+            let report = e
+                .allocate_quota(
+                    &org,
+                    year,
+                    count,
+                    by.as_deref(),
+                    date.unwrap_or_else(|| e.today()),
+                )
+                .await?;
             if json {
                 print_json(&report)?;
             } else {
@@ -571,8 +665,15 @@ async fn dispatch<S: tuanji_store::Store>(e: &tuanji_engine::Engine<S>, actor: &
                 print_quota(&report);
             }
         }
-        Cmd::Roster(RosterCmd::Import { file, branch, dry_run, json }) => {
-            let report = e.import_roster(actor, &branch, &read(&file)?, dry_run).await?;
+        Cmd::Roster(RosterCmd::Import {
+            file,
+            branch,
+            dry_run,
+            json,
+        }) => {
+            let report = e
+                .import_roster(actor, &branch, &read(&file)?, dry_run)
+                .await?;
             if json {
                 print_json(&report)?;
             } else {
@@ -580,14 +681,37 @@ async fn dispatch<S: tuanji_store::Store>(e: &tuanji_engine::Engine<S>, actor: &
                     "{} applicant(s) and {} member(s) {} {} ({})",
                     report.applicants,
                     report.members,
-                    if dry_run { "would be imported into" } else { "imported into" },
+                    if dry_run {
+                        "would be imported into"
+                    } else {
+                        "imported into"
+                    },
                     report.branch,
                     report.encoding
                 );
             }
         }
-        Cmd::Admission(AdmissionCmd::Apply { branch, id, name, ethnicity, class, date }) => {
-            let out = e.apply(actor, &Application { branch, resident_id: id, name, ethnicity, class, date }).await?;
+        Cmd::Admission(AdmissionCmd::Apply {
+            branch,
+            id,
+            name,
+            ethnicity,
+            class,
+            date,
+        }) => {
+            let out = e
+                .apply(
+                    actor,
+                    &Application {
+                        branch,
+                        resident_id: id,
+                        name,
+                        ethnicity,
+                        class,
+                        date,
+                    },
+                )
+                .await?;
             print_step(&out);
         }
         Cmd::Admission(AdmissionCmd::Replay { applicant, json }) => {
@@ -595,7 +719,15 @@ async fn dispatch<S: tuanji_store::Store>(e: &tuanji_engine::Engine<S>, actor: &
             if json {
                 print_json(&r)?;
             } else {
-                println!("{} entries replayed: {}", r.entries, if r.matches { "the projection matches" } else { "MISMATCH" });
+                println!(
+                    "{} entries replayed: {}",
+                    r.entries,
+                    if r.matches {
+                        "the projection matches"
+                    } else {
+                        "MISMATCH"
+                    }
+                );
                 for d in &r.differences {
                     println!("  {d}");
                 }
@@ -614,7 +746,10 @@ async fn dispatch<S: tuanji_store::Store>(e: &tuanji_engine::Engine<S>, actor: &
             if json {
                 print_json(&v)?;
             } else {
-                println!("{}  {}  {}  born {}", v.resident_id, v.name, v.sex, v.birth_date);
+                println!(
+                    "{}  {}  {}  born {}",
+                    v.resident_id, v.name, v.sex, v.birth_date
+                );
                 println!("branch: {}", v.branch);
                 match &v.member {
                     Some(m) => println!(
@@ -623,21 +758,38 @@ async fn dispatch<S: tuanji_store::Store>(e: &tuanji_engine::Engine<S>, actor: &
                         m.source,
                         m.development_number.as_deref().unwrap_or("-"),
                         m.standing,
-                        m.oath_date.map(|d| format!(", oath {d}")).unwrap_or_default()
+                        m.oath_date
+                            .map(|d| format!(", oath {d}"))
+                            .unwrap_or_default()
                     ),
                     None => println!("not a member"),
                 }
                 if let Some(a) = &v.admission {
-                    println!("admission {} ({}): state {}, version {}", a.id, a.workflow, a.state, a.version);
+                    println!(
+                        "admission {} ({}): state {}, version {}",
+                        a.id, a.workflow, a.state, a.version
+                    );
                 }
             }
         }
-        Cmd::Log { member, limit, json } => {
+        Cmd::Log {
+            member,
+            limit,
+            json,
+        } => {
             let rows = e.log(member.as_deref(), limit).await?;
             if json {
                 print_json(&rows)?;
             } else {
-                let mut t = table(&["seq", "effective", "workflow", "command", "from → to", "actor (role)", "rules"]);
+                let mut t = table(&[
+                    "seq",
+                    "effective",
+                    "workflow",
+                    "command",
+                    "from → to",
+                    "actor (role)",
+                    "rules",
+                ]);
                 for r in &rows {
                     t.add_row(vec![
                         r.seq.to_string(),
@@ -646,19 +798,37 @@ async fn dispatch<S: tuanji_store::Store>(e: &tuanji_engine::Engine<S>, actor: &
                         r.command.clone(),
                         format!("{} → {}", r.from_state, r.to_state),
                         format!("{} ({})", r.actor, r.role),
-                        r.rule_codes.trim_matches(|c| c == '[' || c == ']').replace('"', ""),
+                        r.rule_codes
+                            .trim_matches(|c| c == '[' || c == ']')
+                            .replace('"', ""),
                     ]);
                 }
-                println!("{t}\n{} entr{}", rows.len(), if rows.len() == 1 { "y" } else { "ies" });
+                println!(
+                    "{t}\n{} entr{}",
+                    rows.len(),
+                    if rows.len() == 1 { "y" } else { "ies" }
+                );
             }
         }
-        Cmd::Demo { seed, applicants, data, json } => {
+        Cmd::Demo {
+            seed,
+            applicants,
+            data,
+            json,
+        } => {
             let pb = progress_bar("national tree");
             let summary = e
-                .demo(&DemoConfig { seed, applicants, data_dir: data }, &|done, total| {
-                    pb.set_length(total);
-                    pb.set_position(done);
-                })
+                .demo(
+                    &DemoConfig {
+                        seed,
+                        applicants,
+                        data_dir: data,
+                    },
+                    &|done, total| {
+                        pb.set_length(total);
+                        pb.set_position(done);
+                    },
+                )
                 .await;
             pb.finish_and_clear();
             let s = summary?;
@@ -677,35 +847,140 @@ fn admission_command(step: AdmissionCmd) -> Result<(String, AdmissionCommand), F
     use AdmissionCommand as C;
     Ok(match step {
         A::Talk { on, by } => (on.applicant, C::RecordTalk { date: on.date, by }),
-        A::ApproveActivist { on, committee } => (on.applicant, C::ApproveActivist { date: on.date, committee }),
-        A::Mentors { on, mentor, party_mentor } => (on.applicant, C::AssignMentors { date: on.date, members: mentor, party_members: party_mentor }),
-        A::Class { on, minutes, topic } => (on.applicant, C::RecordClass { date: on.date, minutes, topic }),
+        A::ApproveActivist { on, committee } => (
+            on.applicant,
+            C::ApproveActivist {
+                date: on.date,
+                committee,
+            },
+        ),
+        A::Mentors {
+            on,
+            mentor,
+            party_mentor,
+        } => (
+            on.applicant,
+            C::AssignMentors {
+                date: on.date,
+                members: mentor,
+                party_members: party_mentor,
+            },
+        ),
+        A::Class { on, minutes, topic } => (
+            on.applicant,
+            C::RecordClass {
+                date: on.date,
+                minutes,
+                topic,
+            },
+        ),
         A::DetermineTarget { on } => (on.applicant, C::DetermineTarget { date: on.date }),
-        A::Prereview { on, committee } => (on.applicant, C::Prereview { date: on.date, committee }),
+        A::Prereview { on, committee } => (
+            on.applicant,
+            C::Prereview {
+                date: on.date,
+                committee,
+            },
+        ),
         A::Publicise { on } => (on.applicant, C::Publicise { date: on.date }),
-        A::Object { on, text } => (on.applicant, C::RecordObjection { date: on.date, text }),
-        A::ResolveObjection { on, resolution } => (on.applicant, C::ResolveObjection { date: on.date, resolution }),
-        A::Form { on, sponsor, opinion_date } => (on.applicant, C::SubmitForm { date: on.date, sponsors: sponsor, opinion_date }),
-        A::Meeting { on, present, yes } => (on.applicant, C::HoldMeeting { date: on.date, present, yes }),
-        A::Approve { on, committee } => (on.applicant, C::Approve { date: on.date, committee }),
+        A::Object { on, text } => (
+            on.applicant,
+            C::RecordObjection {
+                date: on.date,
+                text,
+            },
+        ),
+        A::ResolveObjection { on, resolution } => (
+            on.applicant,
+            C::ResolveObjection {
+                date: on.date,
+                resolution,
+            },
+        ),
+        A::Form {
+            on,
+            sponsor,
+            opinion_date,
+        } => (
+            on.applicant,
+            C::SubmitForm {
+                date: on.date,
+                sponsors: sponsor,
+                opinion_date,
+            },
+        ),
+        A::Meeting { on, present, yes } => (
+            on.applicant,
+            C::HoldMeeting {
+                date: on.date,
+                present,
+                yes,
+            },
+        ),
+        A::Approve { on, committee } => (
+            on.applicant,
+            C::Approve {
+                date: on.date,
+                committee,
+            },
+        ),
         A::Oath { on } => (on.applicant, C::RecordOath { date: on.date }),
         A::Archive { on, file } => {
-            let size = std::fs::metadata(&file).map_err(|e| input(format!("cannot read {}: {e}", file.display())))?.len();
+            let size = std::fs::metadata(&file)
+                .map_err(|e| input(format!("cannot read {}: {e}", file.display())))?
+                .len();
             // Refuse before reading a huge file into memory; the engine checks the policy's limit exactly.
             if size > 64 * 1024 * 1024 {
-                return Err(Failure { code: Some("ADM_ARCHIVE".into()), message: format!("{} has {size} bytes; the application form PDF may have at most 20 MB", file.display()), status: 1 });
+                return Err(Failure {
+                    code: Some("ADM_ARCHIVE".into()),
+                    message: format!(
+                        "{} has {size} bytes; the application form PDF may have at most 20 MB",
+                        file.display()
+                    ),
+                    status: 1,
+                });
             }
-            (on.applicant, C::FileArchive { date: on.date, pdf: read(&file)? })
+            (
+                on.applicant,
+                C::FileArchive {
+                    date: on.date,
+                    pdf: read(&file)?,
+                },
+            )
         }
-        A::Annul { on, reason } => (on.applicant, C::Annul { date: on.date, reason }),
-        A::Reject { on, reason } => (on.applicant, C::Reject { date: on.date, reason }),
-        A::Withdraw { on, reason } => (on.applicant, C::Withdraw { date: on.date, reason }),
+        A::Annul { on, reason } => (
+            on.applicant,
+            C::Annul {
+                date: on.date,
+                reason,
+            },
+        ),
+        A::Reject { on, reason } => (
+            on.applicant,
+            C::Reject {
+                date: on.date,
+                reason,
+            },
+        ),
+        A::Withdraw { on, reason } => (
+            on.applicant,
+            C::Withdraw {
+                date: on.date,
+                reason,
+            },
+        ),
         A::Apply { .. } | A::Replay { .. } => return Err(input("not a step")),
     })
 }
 
 fn print_step(out: &tuanji_engine::admission::StepOutcome) {
-    println!("{} → {} (log seq {}; rules checked: {})", out.from, out.to, out.seq, out.rule_codes.join(", "));
+    println!(
+        "{} → {} (log seq {}; rules checked: {})",
+        out.from,
+        out.to,
+        out.seq,
+        out.rule_codes.join(", ")
+    );
     if let Some(n) = &out.number {
         println!("development number: {n}");
     }
@@ -718,10 +993,20 @@ fn print_step(out: &tuanji_engine::admission::StepOutcome) {
 }
 
 fn print_quota(q: &tuanji_engine::quota::QuotaReport) {
-    println!("{} {} — {}: allocated {}, used {} (voided {}), left {}", q.org, q.name, q.year, q.allocated, q.used, q.voided, q.left);
+    println!(
+        "{} {} — {}: allocated {}, used {} (voided {}), left {}",
+        q.org, q.name, q.year, q.allocated, q.used, q.voided, q.left
+    );
     let mut t = table(&["first", "last", "count", "used", "allocated by", "date"]);
     for a in &q.allocations {
-        t.add_row(vec![a.first.clone(), a.last.clone(), a.count.to_string(), a.used.to_string(), a.allocated_by.clone(), a.effective_date.to_string()]);
+        t.add_row(vec![
+            a.first.clone(),
+            a.last.clone(),
+            a.count.to_string(),
+            a.used.to_string(),
+            a.allocated_by.clone(),
+            a.effective_date.to_string(),
+        ]);
     }
     if !q.allocations.is_empty() {
         println!("{t}");
@@ -729,8 +1014,14 @@ fn print_quota(q: &tuanji_engine::quota::QuotaReport) {
 }
 
 fn print_demo(s: &tuanji_engine::demo::DemoSummary) {
-    println!("Tuanji demo on {} (seed {}, {} applicants on the roster)", s.backend, s.seed, s.roster_rows);
-    println!("organisations: {} (national tree imported in {:.2} s)", s.organisations, s.org_import_seconds);
+    println!(
+        "Tuanji demo on {} (seed {}, {} applicants on the roster)",
+        s.backend, s.seed, s.roster_rows
+    );
+    println!(
+        "organisations: {} (national tree imported in {:.2} s)",
+        s.organisations, s.org_import_seconds
+    );
     println!("admitted: {}", s.admitted);
     let mut t = table(&["refused by rule", "count"]);
     for (code, n) in &s.refused {
@@ -749,7 +1040,13 @@ fn print_demo(s: &tuanji_engine::demo::DemoSummary) {
     println!("{t}");
     let mut t = table(&["committee", "allocated", "used", "voided", "left"]);
     for q in &s.quotas {
-        t.add_row(vec![format!("{} {}", q.org, q.name), q.allocated.to_string(), q.used.to_string(), q.voided.to_string(), q.left.to_string()]);
+        t.add_row(vec![
+            format!("{} {}", q.org, q.name),
+            q.allocated.to_string(),
+            q.used.to_string(),
+            q.voided.to_string(),
+            q.left.to_string(),
+        ]);
     }
     println!("{t}");
     let mut t = table(&["class", "level", "graduating", "size", "members", "cap"]);

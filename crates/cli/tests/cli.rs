@@ -18,13 +18,23 @@ fn tuanji(db: &str, args: &[&str]) -> Output {
 fn ok(db: &str, args: &[&str]) -> String {
     let out = tuanji(db, args);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert_eq!(out.status.code(), Some(0), "tuanji {args:?}\nstdout: {stdout}\nstderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "tuanji {args:?}\nstdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     stdout
 }
 
 fn refused(db: &str, args: &[&str]) -> String {
     let out = tuanji(db, args);
-    assert_eq!(out.status.code(), Some(1), "tuanji {args:?} should be refused; stdout: {}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "tuanji {args:?} should be refused; stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
@@ -42,9 +52,23 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
 
 #[test]
 fn usage_errors_exit_2() {
-    let out = Command::new(env!("CARGO_BIN_EXE_tuanji")).arg("--no-such-flag").output().expect("run");
+    let out = Command::new(env!("CARGO_BIN_EXE_tuanji"))
+        .arg("--no-such-flag")
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
-    let out = Command::new(env!("CARGO_BIN_EXE_tuanji")).args(["admission", "talk", "X", "--date", "2026-13-01", "--by", "a"]).output().expect("run");
+    let out = Command::new(env!("CARGO_BIN_EXE_tuanji"))
+        .args([
+            "admission",
+            "talk",
+            "X",
+            "--date",
+            "2026-13-01",
+            "--by",
+            "a",
+        ])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("`2026-13-01` is not a date"));
 }
@@ -54,23 +78,48 @@ fn workflows_check_accepts_the_shipped_files_and_graph_prints_mermaid() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../workflows");
     let out = ok("sqlite://unused.db", &["workflows", "check", dir]);
     assert!(out.contains("ok  "), "{out}");
-    assert!(out.contains("admission v1, 9 states, 26 transitions"), "{out}");
-    assert!(out.contains("standing v1, 2 states, 2 transitions"), "{out}");
+    assert!(
+        out.contains("admission v1, 9 states, 26 transitions"),
+        "{out}"
+    );
+    assert!(
+        out.contains("standing v1, 2 states, 2 transitions"),
+        "{out}"
+    );
     let graph = ok("sqlite://unused.db", &["workflows", "graph", "admission"]);
     assert!(graph.starts_with("stateDiagram-v2\n"), "{graph}");
-    assert!(graph.contains("branch_approved --> admitted: approve"), "{graph}");
+    assert!(
+        graph.contains("branch_approved --> admitted: approve"),
+        "{graph}"
+    );
 }
 
 #[test]
 fn workflows_check_refuses_a_policy_below_the_age_floor_naming_file_line_and_rule() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../workflows/admission.v1.toml")).expect("read");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../workflows/admission.v1.toml"
+    ))
+    .expect("read");
     let weakened = text.replacen("min_age = 14", "min_age = 13", 1);
     assert_ne!(text, weakened);
-    let line = weakened.lines().position(|l| l.starts_with("min_age = 13")).expect("line") + 1;
+    let line = weakened
+        .lines()
+        .position(|l| l.starts_with("min_age = 13"))
+        .expect("line")
+        + 1;
     write(tmp.path(), "admission.v1.toml", &weakened);
-    let err = refused("sqlite://unused.db", &["workflows", "check", &tmp.path().to_string_lossy()]);
-    assert!(err.contains(&format!("admission.v1.toml:{line}: ADM_AGE_MIN is a floor rule")), "{err}");
+    let err = refused(
+        "sqlite://unused.db",
+        &["workflows", "check", &tmp.path().to_string_lossy()],
+    );
+    assert!(
+        err.contains(&format!(
+            "admission.v1.toml:{line}: ADM_AGE_MIN is a floor rule"
+        )),
+        "{err}"
+    );
 }
 
 /// One applicant through every step from the command line; refusals exit 1 with their rule code.
@@ -86,8 +135,13 @@ fn admission_story(db: &str, dir: &Path) {
          SCH-G1,高三（1）班团支部,branch,SCH,false,senior_high,true,10\n",
     );
     let out = ok(db, &["org", "import", &orgs]);
-    assert!(out.starts_with("4 organisation(s) inserted, 0 updated"), "{out}");
-    let m: Vec<String> = (0..4).map(|k| id("110108", &format!("2007010{}", k + 1), "101")).collect();
+    assert!(
+        out.starts_with("4 organisation(s) inserted, 0 updated"),
+        "{out}"
+    );
+    let m: Vec<String> = (0..4)
+        .map(|k| id("110108", &format!("2007010{}", k + 1), "101"))
+        .collect();
     let members = write(
         dir,
         "members.csv",
@@ -97,63 +151,293 @@ fn admission_story(db: &str, dir: &Path) {
         ),
     );
     let out = ok(db, &["roster", "import", &members, "--branch", "SCH-G1"]);
-    assert!(out.contains("0 applicant(s) and 4 member(s) imported into SCH-G1"), "{out}");
+    assert!(
+        out.contains("0 applicant(s) and 4 member(s) imported into SCH-G1"),
+        "{out}"
+    );
 
     let young = id("110108", "20120601", "202");
     let applicant = id("110108", "20100304", "003");
-    let roster = write(dir, "roster.csv", &format!("姓名,公民身份号码,申请日期\n小明,{young},2026-03-02\n"));
+    let roster = write(
+        dir,
+        "roster.csv",
+        &format!("姓名,公民身份号码,申请日期\n小明,{young},2026-03-02\n"),
+    );
     let err = refused(db, &["roster", "import", &roster, "--branch", "SCH-G1"]);
-    assert!(err.contains("line 2") && err.contains("[ADM_AGE_MIN]"), "{err}");
+    assert!(
+        err.contains("line 2") && err.contains("[ADM_AGE_MIN]"),
+        "{err}"
+    );
 
-    let err = refused(db, &["admission", "apply", "--branch", "SCH-G1", "--id", &young, "--name", "小明", "--date", "2026-03-02"]);
-    assert!(err.starts_with("refused [ADM_AGE_MIN]: the applicant is 13 on 2026-03-02"), "{err}");
-    ok(db, &["admission", "apply", "--branch", "SCH-G1", "--id", &applicant, "--name", "张三", "--date", "2026-03-02"]);
+    let err = refused(
+        db,
+        &[
+            "admission",
+            "apply",
+            "--branch",
+            "SCH-G1",
+            "--id",
+            &young,
+            "--name",
+            "小明",
+            "--date",
+            "2026-03-02",
+        ],
+    );
+    assert!(
+        err.starts_with("refused [ADM_AGE_MIN]: the applicant is 13 on 2026-03-02"),
+        "{err}"
+    );
+    ok(
+        db,
+        &[
+            "admission",
+            "apply",
+            "--branch",
+            "SCH-G1",
+            "--id",
+            &applicant,
+            "--name",
+            "张三",
+            "--date",
+            "2026-03-02",
+        ],
+    );
     let a = applicant.as_str();
-    ok(db, &["admission", "talk", a, "--date", "2026-03-10", "--by", "李老师"]);
-    let err = refused(db, &["admission", "approve", a, "--date", "2026-03-11", "--committee", "SCH"]);
-    assert!(err.starts_with("refused [WF_NOT_ALLOWED]: command `approve` is not allowed in state `applicant`"), "{err}");
-    ok(db, &["admission", "approve-activist", a, "--date", "2026-05-06", "--committee", "SCH"]);
-    ok(db, &["admission", "mentors", a, "--date", "2026-05-06", "--mentor", &m[0]]);
+    ok(
+        db,
+        &[
+            "admission",
+            "talk",
+            a,
+            "--date",
+            "2026-03-10",
+            "--by",
+            "李老师",
+        ],
+    );
+    let err = refused(
+        db,
+        &[
+            "admission",
+            "approve",
+            a,
+            "--date",
+            "2026-03-11",
+            "--committee",
+            "SCH",
+        ],
+    );
+    assert!(
+        err.starts_with(
+            "refused [WF_NOT_ALLOWED]: command `approve` is not allowed in state `applicant`"
+        ),
+        "{err}"
+    );
+    ok(
+        db,
+        &[
+            "admission",
+            "approve-activist",
+            a,
+            "--date",
+            "2026-05-06",
+            "--committee",
+            "SCH",
+        ],
+    );
+    ok(
+        db,
+        &[
+            "admission",
+            "mentors",
+            a,
+            "--date",
+            "2026-05-06",
+            "--mentor",
+            &m[0],
+        ],
+    );
     for w in 0..8 {
         let date = format!("2026-05-{:02}", 11 + w);
-        ok(db, &["admission", "class", a, "--date", &date, "--minutes", "45"]);
+        ok(
+            db,
+            &["admission", "class", a, "--date", &date, "--minutes", "45"],
+        );
     }
-    let err = refused(db, &["admission", "determine-target", a, "--date", "2026-08-05"]);
+    let err = refused(
+        db,
+        &["admission", "determine-target", a, "--date", "2026-08-05"],
+    );
     assert!(err.starts_with("refused [ADM_OBSERVATION]"), "{err}");
-    ok(db, &["admission", "determine-target", a, "--date", "2026-08-06"]);
-    ok(db, &["admission", "prereview", a, "--date", "2026-09-07", "--committee", "SCH"]);
+    ok(
+        db,
+        &["admission", "determine-target", a, "--date", "2026-08-06"],
+    );
+    ok(
+        db,
+        &[
+            "admission",
+            "prereview",
+            a,
+            "--date",
+            "2026-09-07",
+            "--committee",
+            "SCH",
+        ],
+    );
     let out = ok(db, &["admission", "publicise", a, "--date", "2026-09-28"]);
-    assert!(out.contains("publicity ends on 2026-10-09 (inclusive)"), "{out}");
-    ok(db, &["admission", "form", a, "--date", "2026-10-12", "--sponsor", &m[1], "--sponsor", &m[2], "--opinion-date", "2026-10-13"]);
-    let err = refused(db, &["admission", "meeting", a, "--date", "2026-10-16", "--present", "2", "--yes", "2"]);
-    assert!(err.starts_with("refused [ADM_MEETING_QUORUM]: 2 of 4 voting-entitled members present"), "{err}");
-    ok(db, &["admission", "meeting", a, "--date", "2026-10-16", "--present", "4", "--yes", "3"]);
-    let err = refused(db, &["admission", "approve", a, "--date", "2026-10-23", "--committee", "SCH"]);
+    assert!(
+        out.contains("publicity ends on 2026-10-09 (inclusive)"),
+        "{out}"
+    );
+    ok(
+        db,
+        &[
+            "admission",
+            "form",
+            a,
+            "--date",
+            "2026-10-12",
+            "--sponsor",
+            &m[1],
+            "--sponsor",
+            &m[2],
+            "--opinion-date",
+            "2026-10-13",
+        ],
+    );
+    let err = refused(
+        db,
+        &[
+            "admission",
+            "meeting",
+            a,
+            "--date",
+            "2026-10-16",
+            "--present",
+            "2",
+            "--yes",
+            "2",
+        ],
+    );
+    assert!(
+        err.starts_with("refused [ADM_MEETING_QUORUM]: 2 of 4 voting-entitled members present"),
+        "{err}"
+    );
+    ok(
+        db,
+        &[
+            "admission",
+            "meeting",
+            a,
+            "--date",
+            "2026-10-16",
+            "--present",
+            "4",
+            "--yes",
+            "3",
+        ],
+    );
+    let err = refused(
+        db,
+        &[
+            "admission",
+            "approve",
+            a,
+            "--date",
+            "2026-10-23",
+            "--committee",
+            "SCH",
+        ],
+    );
     assert!(err.starts_with("refused [ADM_QUOTA_EXHAUSTED]"), "{err}");
-    ok(db, &["quota", "allocate", "--org", "SCH", "--year", "2026", "--count", "2", "--date", "2026-01-15"]);
-    let out = ok(db, &["admission", "approve", a, "--date", "2026-10-23", "--committee", "SCH"]);
+    ok(
+        db,
+        &[
+            "quota",
+            "allocate",
+            "--org",
+            "SCH",
+            "--year",
+            "2026",
+            "--count",
+            "2",
+            "--date",
+            "2026-01-15",
+        ],
+    );
+    let out = ok(
+        db,
+        &[
+            "admission",
+            "approve",
+            a,
+            "--date",
+            "2026-10-23",
+            "--committee",
+            "SCH",
+        ],
+    );
     assert!(out.contains("development number: 202600000001"), "{out}");
     ok(db, &["admission", "oath", a, "--date", "2026-11-04"]);
     let pdf = write(dir, "form.pdf", "%PDF-1.4\n%%EOF\n");
-    ok(db, &["admission", "archive", a, "--date", "2026-11-10", "--file", &pdf]);
+    ok(
+        db,
+        &[
+            "admission",
+            "archive",
+            a,
+            "--date",
+            "2026-11-10",
+            "--file",
+            &pdf,
+        ],
+    );
 
     let show = ok(db, &["member", "show", "202600000001", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&show).expect("json");
-    assert_eq!(v["resident_id"], format!("{}********{}", &applicant[..6], &applicant[14..]));
+    assert_eq!(
+        v["resident_id"],
+        format!("{}********{}", &applicant[..6], &applicant[14..])
+    );
     assert_eq!(v["member"]["membership_date"], "2026-10-16");
     assert_eq!(v["member"]["development_number"], "202600000001");
     assert_eq!(v["admission"]["state"], "admitted");
-    assert!(!show.contains(&applicant), "the full ID must not be printed");
+    assert!(
+        !show.contains(&applicant),
+        "the full ID must not be printed"
+    );
 
-    let quota: serde_json::Value = serde_json::from_str(&ok(db, &["quota", "show", "--org", "SCH", "--year", "2026", "--json"])).expect("json");
-    assert_eq!((quota["allocated"].as_i64(), quota["used"].as_i64(), quota["left"].as_i64()), (Some(2), Some(1), Some(1)));
-    let log: serde_json::Value = serde_json::from_str(&ok(db, &["log", "--member", a, "--json"])).expect("json");
-    let commands: Vec<&str> = log.as_array().expect("array").iter().map(|e| e["command"].as_str().unwrap_or("")).collect();
+    let quota: serde_json::Value = serde_json::from_str(&ok(
+        db,
+        &["quota", "show", "--org", "SCH", "--year", "2026", "--json"],
+    ))
+    .expect("json");
+    assert_eq!(
+        (
+            quota["allocated"].as_i64(),
+            quota["used"].as_i64(),
+            quota["left"].as_i64()
+        ),
+        (Some(2), Some(1), Some(1))
+    );
+    let log: serde_json::Value =
+        serde_json::from_str(&ok(db, &["log", "--member", a, "--json"])).expect("json");
+    let commands: Vec<&str> = log
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|e| e["command"].as_str().unwrap_or(""))
+        .collect();
     assert_eq!(commands.len(), 20, "{commands:?}");
     assert_eq!(commands[0], "apply");
     assert_eq!(commands[19], "file_archive");
     let out = ok(db, &["admission", "replay", a]);
-    assert!(out.starts_with("20 entries replayed: the projection matches"), "{out}");
+    assert!(
+        out.starts_with("20 entries replayed: the projection matches"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -166,7 +450,10 @@ fn admission_story_on_sqlite() {
 #[test]
 fn admission_story_on_postgres() {
     let Ok(admin) = std::env::var("TUANJI_TEST_POSTGRES_URL") else {
-        assert!(std::env::var("TUANJI_REQUIRE_POSTGRES").as_deref() != Ok("1"), "TUANJI_REQUIRE_POSTGRES=1 but TUANJI_TEST_POSTGRES_URL is not set");
+        assert!(
+            std::env::var("TUANJI_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "TUANJI_REQUIRE_POSTGRES=1 but TUANJI_TEST_POSTGRES_URL is not set"
+        );
         eprintln!("skipped: TUANJI_TEST_POSTGRES_URL not set");
         return;
     };
@@ -182,7 +469,10 @@ fn admission_story_on_postgres() {
     };
     exec(format!("DROP DATABASE IF EXISTS {name}"));
     exec(format!("CREATE DATABASE {name}"));
-    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
+    let base = admin
+        .rsplit_once('/')
+        .map_or(admin.as_str(), |(b, _)| b)
+        .to_owned();
     let tmp = tempfile::tempdir().expect("tempdir");
     admission_story(&format!("{base}/{name}"), tmp.path());
     exec(format!("DROP DATABASE {name} WITH (FORCE)"));

@@ -11,7 +11,9 @@ use tuanji_store::{
 use tuanji_workflow::admission::{
     admitted_member, AdmissionData, AdmissionStep, ArchiveRecord, ClassRecord, Meeting, Mentor,
 };
-use tuanji_workflow::guards::{check_flag, check_guard, publicity_end, AdmissionFacts, BranchFact, CommitteeFact, MemberFact};
+use tuanji_workflow::guards::{
+    check_flag, check_guard, publicity_end, AdmissionFacts, BranchFact, CommitteeFact, MemberFact,
+};
 use tuanji_workflow::{names, Definition, TransitionDef};
 use uuid::Uuid;
 
@@ -36,39 +38,126 @@ pub struct Application {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AdmissionCommand {
     /// Talk with the applicant (ADM_TALK_DEADLINE: within 1 month, else flagged).
-    RecordTalk { date: Date, by: String },
+    RecordTalk {
+        /// Effective date (China Standard Time).
+        date: Date,
+        /// Who talked with the applicant.
+        by: String,
+    },
     /// Activist approval by the basic-level committee `committee` (ADM_ACTIVIST_APPROVAL).
-    ApproveActivist { date: Date, committee: String },
+    ApproveActivist {
+        /// Effective date (China Standard Time).
+        date: Date,
+        /// Code of the committee.
+        committee: String,
+    },
     /// Mentors: members of the register (by ID or number) and Party members (by name) (ADM_MENTORS).
-    AssignMentors { date: Date, members: Vec<String>, party_members: Vec<String> },
+    AssignMentors {
+        /// Effective date (China Standard Time).
+        date: Date,
+        /// Member mentors, by resident ID or development number.
+        members: Vec<String>,
+        /// Party-member mentors, by name.
+        party_members: Vec<String>,
+    },
     /// A League class of `minutes` minutes (ADM_CLASS_HOURS).
-    RecordClass { date: Date, minutes: u32, topic: String },
+    RecordClass {
+        /// Effective date (China Standard Time).
+        date: Date,
+        /// Length in minutes.
+        minutes: u32,
+        /// Topic.
+        topic: String,
+    },
     /// Determination as development target (ADM_OBSERVATION, ADM_CLASS_HOURS, ADM_MENTORS).
-    DetermineTarget { date: Date },
+    DetermineTarget {
+        /// Effective date (China Standard Time).
+        date: Date,
+    },
     /// Pre-review by `committee` (ADM_PREREVIEW).
-    Prereview { date: Date, committee: String },
+    Prereview {
+        /// Effective date (China Standard Time).
+        date: Date,
+        /// Code of the committee.
+        committee: String,
+    },
     /// Publicity starting on `date`; its end is computed on the working-day calendar (ADM_PUBLICITY).
-    Publicise { date: Date },
+    Publicise {
+        /// Effective date (China Standard Time).
+        date: Date,
+    },
     /// An objection raised during publicity.
-    RecordObjection { date: Date, text: String },
+    RecordObjection {
+        /// Effective date (China Standard Time).
+        date: Date,
+        /// The objection.
+        text: String,
+    },
     /// The oldest open objection resolved.
-    ResolveObjection { date: Date, resolution: String },
+    ResolveObjection {
+        /// Effective date (China Standard Time).
+        date: Date,
+        /// The resolution.
+        resolution: String,
+    },
     /// The application form with two sponsors (by ID or number) and their opinion date (ADM_SPONSORS, ADM_DATE_ORDER).
-    SubmitForm { date: Date, sponsors: Vec<String>, opinion_date: Date },
+    SubmitForm {
+        /// Effective date (China Standard Time).
+        date: Date,
+        /// The two sponsors, by resident ID or development number.
+        sponsors: Vec<String>,
+        /// Date of the sponsors' opinions.
+        opinion_date: Date,
+    },
     /// The branch general meeting: entitled members present and yes votes (ADM_MEETING_QUORUM, ADM_MEETING_MAJORITY).
-    HoldMeeting { date: Date, present: u32, yes: u32 },
+    HoldMeeting {
+        /// Effective date (China Standard Time).
+        date: Date,
+        /// Voting-entitled members present.
+        present: u32,
+        /// Yes votes.
+        yes: u32,
+    },
     /// Approval by `committee`; consumes a development number (ADM_APPROVAL, ADM_NUMBER_REQUIRED, ADM_CLASS_CAP).
-    Approve { date: Date, committee: String },
+    Approve {
+        /// Effective date (China Standard Time).
+        date: Date,
+        /// Code of the committee.
+        committee: String,
+    },
     /// The oath (ADM_OATH).
-    RecordOath { date: Date },
+    RecordOath {
+        /// Effective date (China Standard Time).
+        date: Date,
+    },
     /// The application form PDF filed in the archive (ADM_ARCHIVE).
-    FileArchive { date: Date, pdf: Vec<u8> },
+    FileArchive {
+        /// Effective date (China Standard Time).
+        date: Date,
+        /// The PDF's bytes.
+        pdf: Vec<u8>,
+    },
     /// Annul an admission; its number is voided for good.
-    Annul { date: Date, reason: String },
+    Annul {
+        /// Effective date (China Standard Time).
+        date: Date,
+        /// Reason.
+        reason: String,
+    },
     /// Reject the application.
-    Reject { date: Date, reason: String },
+    Reject {
+        /// Effective date (China Standard Time).
+        date: Date,
+        /// Reason.
+        reason: String,
+    },
     /// The applicant withdraws.
-    Withdraw { date: Date, reason: String },
+    Withdraw {
+        /// Effective date (China Standard Time).
+        date: Date,
+        /// Reason.
+        reason: String,
+    },
 }
 
 impl AdmissionCommand {
@@ -167,9 +256,19 @@ pub(crate) fn role_for(actor: &Actor, t: &TransitionDef, def: &Definition) -> En
         Some(r) if t.roles.contains(r) => Ok(r.clone()),
         Some(r) => Err(EngineError::Rule(RuleViolation::new(
             RuleCode::WfNotAllowed,
-            format!("role `{r}` may not issue `{}` in {} v{}; allowed: {}", t.command, def.name, def.version, t.roles.join(", ")),
+            format!(
+                "role `{r}` may not issue `{}` in {} v{}; allowed: {}",
+                t.command,
+                def.name,
+                def.version,
+                t.roles.join(", ")
+            ),
         ))),
-        None => t.roles.first().cloned().ok_or_else(|| EngineError::Input(format!("`{}` names no role", t.command))),
+        None => t
+            .roles
+            .first()
+            .cloned()
+            .ok_or_else(|| EngineError::Input(format!("`{}` names no role", t.command))),
     }
 }
 
@@ -182,7 +281,9 @@ pub(crate) fn check_name(name: &str) -> EngineResult<String> {
     let n = name.trim();
     let chars = n.chars().count();
     if chars == 0 || chars > 50 {
-        return Err(EngineError::Input(format!("a name must have 1–50 characters; got {chars}")));
+        return Err(EngineError::Input(format!(
+            "a name must have 1–50 characters; got {chars}"
+        )));
     }
     Ok(n.to_owned())
 }
@@ -229,10 +330,19 @@ impl<S: Store> Engine<S> {
     }
 
     /// The apply command inside an open transaction (used by roster import too).
-    pub(crate) async fn apply_in(&self, tx: &mut S::Tx, actor: &Actor, branch: &OrgRow, app: &Application) -> EngineResult<StepOutcome> {
+    pub(crate) async fn apply_in(
+        &self,
+        tx: &mut S::Tx,
+        actor: &Actor,
+        branch: &OrgRow,
+        app: &Application,
+    ) -> EngineResult<StepOutcome> {
         let today = self.today();
         if app.date > today {
-            return Err(EngineError::Input(format!("the application date {} is after today ({today})", app.date)));
+            return Err(EngineError::Input(format!(
+                "the application date {} is after today ({today})",
+                app.date
+            )));
         }
         let rid = ResidentId::parse(&app.resident_id, today)?;
         let name = check_name(&app.name)?;
@@ -253,12 +363,16 @@ impl<S: Store> Engine<S> {
                 if let Some(i) = tx.latest_instance(p.id, "admission").await? {
                     if !matches!(i.state.as_str(), "rejected" | "withdrawn" | "annulled") {
                         let at = holder(tx, i.branch_id).await?;
-                        held_elsewhere = Some(format!("{at} as an applicant in state `{}`", i.state));
+                        held_elsewhere =
+                            Some(format!("{at} as an applicant in state `{}`", i.state));
                     }
                 }
             }
         }
-        let step = AdmissionStep::Apply { date: app.date, class: app.class.clone() };
+        let step = AdmissionStep::Apply {
+            date: app.date,
+            class: app.class.clone(),
+        };
         let data = AdmissionData::default();
         let facts = AdmissionFacts {
             policy: &self.policy,
@@ -288,7 +402,9 @@ impl<S: Store> Engine<S> {
                     ethnicity: app.ethnicity.clone().filter(|e| !e.trim().is_empty()),
                     birth_date: rid.birth_date(),
                 };
-                tx.insert_person(&p).await.map_err(|e| unique_person(e, &rid))?;
+                tx.insert_person(&p)
+                    .await
+                    .map_err(|e| unique_person(e, &rid))?;
                 p.id
             }
         };
@@ -306,7 +422,9 @@ impl<S: Store> Engine<S> {
             data: to_json(&data)?,
             opened_on: app.date,
         };
-        tx.insert_instance(&inst).await.map_err(|e| unique_person(e, &rid))?;
+        tx.insert_instance(&inst)
+            .await
+            .map_err(|e| unique_person(e, &rid))?;
         let rule_codes = codes_of(&def.name, t);
         let log = tx
             .append_log(&NewLogEntry {
@@ -344,7 +462,12 @@ impl<S: Store> Engine<S> {
     /// Errors: WF_NOT_ALLOWED when the step is not allowed in the current state (or the role may not issue it),
     /// the rule code of the first guard that fails (see `workflows/admission.v1.toml`), ADM_QUOTA_EXHAUSTED when
     /// no number is left, [`EngineError::Input`] for unknown persons or organisations and future dates.
-    pub async fn step(&self, actor: &Actor, applicant: &str, cmd: &AdmissionCommand) -> EngineResult<StepOutcome> {
+    pub async fn step(
+        &self,
+        actor: &Actor,
+        applicant: &str,
+        cmd: &AdmissionCommand,
+    ) -> EngineResult<StepOutcome> {
         self.retrying(|| async {
             let mut tx = self.store().begin().await?;
             let out = self.step_in(&mut tx, actor, applicant, cmd).await?;
@@ -355,12 +478,21 @@ impl<S: Store> Engine<S> {
     }
 
     /// The person and their latest admission instance.
-    pub(crate) async fn find_admission(&self, tx: &mut S::Tx, applicant: &str) -> EngineResult<(PersonRow, InstanceRow)> {
+    pub(crate) async fn find_admission(
+        &self,
+        tx: &mut S::Tx,
+        applicant: &str,
+    ) -> EngineResult<(PersonRow, InstanceRow)> {
         let person = self.find_person(tx, applicant).await?;
         let inst = tx
             .latest_instance(person.id, "admission")
             .await?
-            .ok_or_else(|| EngineError::Input(format!("{} has no admission on record", masked(&person.resident_id))))?;
+            .ok_or_else(|| {
+                EngineError::Input(format!(
+                    "{} has no admission on record",
+                    masked(&person.resident_id)
+                ))
+            })?;
         Ok((person, inst))
     }
 
@@ -385,10 +517,20 @@ impl<S: Store> Engine<S> {
                 tuanji_domain::mask_id_like(r)
             )));
         };
-        found.ok_or_else(|| EngineError::Input(format!("no person on record for {}", tuanji_domain::mask_id_like(r))))
+        found.ok_or_else(|| {
+            EngineError::Input(format!(
+                "no person on record for {}",
+                tuanji_domain::mask_id_like(r)
+            ))
+        })
     }
 
-    async fn committee_fact(&self, tx: &mut S::Tx, code: &str, branch: &OrgRow) -> EngineResult<CommitteeFact> {
+    async fn committee_fact(
+        &self,
+        tx: &mut S::Tx,
+        code: &str,
+        branch: &OrgRow,
+    ) -> EngineResult<CommitteeFact> {
         let org = tx
             .org_by_code(code)
             .await?
@@ -400,22 +542,49 @@ impl<S: Store> Engine<S> {
         })
     }
 
-    async fn member_fact(&self, tx: &mut S::Tx, r: &str, applicant: Uuid) -> EngineResult<(Uuid, MemberFact)> {
+    async fn member_fact(
+        &self,
+        tx: &mut S::Tx,
+        r: &str,
+        applicant: Uuid,
+    ) -> EngineResult<(Uuid, MemberFact)> {
         let p = self.find_person(tx, r).await?;
         let standing = tx.member(p.id).await?.map(|m| m.standing);
-        Ok((p.id, MemberFact { label: masked(&p.resident_id), standing, is_applicant: p.id == applicant }))
+        Ok((
+            p.id,
+            MemberFact {
+                label: masked(&p.resident_id),
+                standing,
+                is_applicant: p.id == applicant,
+            },
+        ))
     }
 
-    pub(crate) async fn step_in(&self, tx: &mut S::Tx, actor: &Actor, applicant: &str, cmd: &AdmissionCommand) -> EngineResult<StepOutcome> {
+    pub(crate) async fn step_in(
+        &self,
+        tx: &mut S::Tx,
+        actor: &Actor,
+        applicant: &str,
+        cmd: &AdmissionCommand,
+    ) -> EngineResult<StepOutcome> {
         let today = self.today();
         if cmd.date() > today {
-            return Err(EngineError::Input(format!("`{}` is dated {}, after today ({today})", cmd.command(), cmd.date())));
+            return Err(EngineError::Input(format!(
+                "`{}` is dated {}, after today ({today})",
+                cmd.command(),
+                cmd.date()
+            )));
         }
         let (person, inst) = self.find_admission(tx, applicant).await?;
         let def = self
             .registry
             .get(&inst.workflow, inst.workflow_version as u32)
-            .ok_or_else(|| EngineError::Input(format!("workflow {} v{} is not installed", inst.workflow, inst.workflow_version)))?;
+            .ok_or_else(|| {
+                EngineError::Input(format!(
+                    "workflow {} v{} is not installed",
+                    inst.workflow, inst.workflow_version
+                ))
+            })?;
         let t = def.transition(&inst.state, cmd.command())?;
         let role = role_for(actor, t, def)?;
         let mut data: AdmissionData = serde_json::from_str(&inst.data)
@@ -425,7 +594,10 @@ impl<S: Store> Engine<S> {
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("instance {} has no branch", inst.id)))?;
         // Meetings and approvals count the branch's members: serialise them per branch.
-        if matches!(cmd, AdmissionCommand::HoldMeeting { .. } | AdmissionCommand::Approve { .. }) {
+        if matches!(
+            cmd,
+            AdmissionCommand::HoldMeeting { .. } | AdmissionCommand::Approve { .. }
+        ) {
             tx.lock_org(branch.id).await?;
         }
 
@@ -433,24 +605,40 @@ impl<S: Store> Engine<S> {
         let mut mentors = Vec::new();
         let mut sponsors = Vec::new();
         let mut bfact = BranchFact {
-            school_level: branch.school_level.as_deref().and_then(|s| s.parse::<SchoolLevel>().ok()),
+            school_level: branch
+                .school_level
+                .as_deref()
+                .and_then(|s| s.parse::<SchoolLevel>().ok()),
             graduating: branch.graduating,
             class_size: branch.class_size.map(|n| n.max(0) as u32),
             ..BranchFact::default()
         };
-        if matches!(cmd, AdmissionCommand::HoldMeeting { .. } | AdmissionCommand::Approve { .. }) {
+        if matches!(
+            cmd,
+            AdmissionCommand::HoldMeeting { .. } | AdmissionCommand::Approve { .. }
+        ) {
             let c = tx.branch_counts(branch.id).await?;
             bfact.members = c.members as u32;
             bfact.entitled = c.entitled as u32;
         }
         let mut archive_is_pdf = false;
         let step = match cmd {
-            AdmissionCommand::RecordTalk { date, by } => AdmissionStep::RecordTalk { date: *date, by: check_name(by)? },
+            AdmissionCommand::RecordTalk { date, by } => AdmissionStep::RecordTalk {
+                date: *date,
+                by: check_name(by)?,
+            },
             AdmissionCommand::ApproveActivist { date, committee: c } => {
                 committee = Some(self.committee_fact(tx, c, &branch).await?);
-                AdmissionStep::ApproveActivist { date: *date, committee: c.clone() }
+                AdmissionStep::ApproveActivist {
+                    date: *date,
+                    committee: c.clone(),
+                }
             }
-            AdmissionCommand::AssignMentors { date, members, party_members } => {
+            AdmissionCommand::AssignMentors {
+                date,
+                members,
+                party_members,
+            } => {
                 let mut list = Vec::new();
                 for m in members {
                     let (id, fact) = self.member_fact(tx, m, person.id).await?;
@@ -458,41 +646,80 @@ impl<S: Store> Engine<S> {
                     list.push(Mentor::Member { person_id: id });
                 }
                 for n in party_members {
-                    list.push(Mentor::PartyMember { name: check_name(n)? });
+                    list.push(Mentor::PartyMember {
+                        name: check_name(n)?,
+                    });
                 }
-                AdmissionStep::AssignMentors { date: *date, mentors: list }
+                AdmissionStep::AssignMentors {
+                    date: *date,
+                    mentors: list,
+                }
             }
-            AdmissionCommand::RecordClass { date, minutes, topic } => {
-                AdmissionStep::RecordClass(ClassRecord { date: *date, minutes: *minutes, topic: topic.trim().to_owned() })
+            AdmissionCommand::RecordClass {
+                date,
+                minutes,
+                topic,
+            } => AdmissionStep::RecordClass(ClassRecord {
+                date: *date,
+                minutes: *minutes,
+                topic: topic.trim().to_owned(),
+            }),
+            AdmissionCommand::DetermineTarget { date } => {
+                AdmissionStep::DetermineTarget { date: *date }
             }
-            AdmissionCommand::DetermineTarget { date } => AdmissionStep::DetermineTarget { date: *date },
             AdmissionCommand::Prereview { date, committee: c } => {
                 committee = Some(self.committee_fact(tx, c, &branch).await?);
-                AdmissionStep::Prereview { date: *date, committee: c.clone() }
+                AdmissionStep::Prereview {
+                    date: *date,
+                    committee: c.clone(),
+                }
             }
             AdmissionCommand::Publicise { date } => {
                 let end = publicity_end(self.calendar, *date, self.policy.publicity_working_days)?;
                 AdmissionStep::Publicise { date: *date, end }
             }
-            AdmissionCommand::RecordObjection { date, text } => AdmissionStep::RecordObjection { date: *date, text: text.trim().to_owned() },
+            AdmissionCommand::RecordObjection { date, text } => AdmissionStep::RecordObjection {
+                date: *date,
+                text: text.trim().to_owned(),
+            },
             AdmissionCommand::ResolveObjection { date, resolution } => {
-                AdmissionStep::ResolveObjection { date: *date, resolution: resolution.trim().to_owned() }
+                AdmissionStep::ResolveObjection {
+                    date: *date,
+                    resolution: resolution.trim().to_owned(),
+                }
             }
-            AdmissionCommand::SubmitForm { date, sponsors: refs, opinion_date } => {
+            AdmissionCommand::SubmitForm {
+                date,
+                sponsors: refs,
+                opinion_date,
+            } => {
                 let mut ids = Vec::new();
                 for r in refs {
                     let (id, fact) = self.member_fact(tx, r, person.id).await?;
                     sponsors.push(fact);
                     ids.push(id);
                 }
-                AdmissionStep::SubmitForm { date: *date, sponsors: ids, opinion_date: *opinion_date }
+                AdmissionStep::SubmitForm {
+                    date: *date,
+                    sponsors: ids,
+                    opinion_date: *opinion_date,
+                }
             }
             AdmissionCommand::HoldMeeting { date, present, yes } => {
-                AdmissionStep::HoldMeeting(Meeting { date: *date, entitled: bfact.entitled, present: *present, yes: *yes })
+                AdmissionStep::HoldMeeting(Meeting {
+                    date: *date,
+                    entitled: bfact.entitled,
+                    present: *present,
+                    yes: *yes,
+                })
             }
             AdmissionCommand::Approve { date, committee: c } => {
                 committee = Some(self.committee_fact(tx, c, &branch).await?);
-                AdmissionStep::Approve { date: *date, committee: c.clone(), number: String::new() }
+                AdmissionStep::Approve {
+                    date: *date,
+                    committee: c.clone(),
+                    number: String::new(),
+                }
             }
             AdmissionCommand::RecordOath { date } => AdmissionStep::RecordOath { date: *date },
             AdmissionCommand::FileArchive { date, pdf } => {
@@ -503,9 +730,18 @@ impl<S: Store> Engine<S> {
                     sha256: hex::encode(Sha256::digest(pdf)),
                 })
             }
-            AdmissionCommand::Annul { date, reason } => AdmissionStep::Annul { date: *date, reason: reason.trim().to_owned() },
-            AdmissionCommand::Reject { date, reason } => AdmissionStep::Reject { date: *date, reason: reason.trim().to_owned() },
-            AdmissionCommand::Withdraw { date, reason } => AdmissionStep::Withdraw { date: *date, reason: reason.trim().to_owned() },
+            AdmissionCommand::Annul { date, reason } => AdmissionStep::Annul {
+                date: *date,
+                reason: reason.trim().to_owned(),
+            },
+            AdmissionCommand::Reject { date, reason } => AdmissionStep::Reject {
+                date: *date,
+                reason: reason.trim().to_owned(),
+            },
+            AdmissionCommand::Withdraw { date, reason } => AdmissionStep::Withdraw {
+                date: *date,
+                reason: reason.trim().to_owned(),
+            },
         };
         // The sponsors on the form must still be in good standing on the meeting date.
         if let AdmissionStep::HoldMeeting(_) = step {
@@ -531,7 +767,9 @@ impl<S: Store> Engine<S> {
         let mut flags = Vec::new();
         for f in &t.flags {
             if let Some(msg) = check_flag(f, &facts) {
-                let code = code_of(f).map(|c| c.as_str().to_owned()).unwrap_or_else(|| f.clone());
+                let code = code_of(f)
+                    .map(|c| c.as_str().to_owned())
+                    .unwrap_or_else(|| f.clone());
                 flags.push((code, msg));
             }
         }
@@ -559,13 +797,15 @@ impl<S: Store> Engine<S> {
             }
         }
         data.apply(&step);
-        tx.update_instance(inst.id, inst.version, &t.to, &to_json(&data)?).await.map_err(|e| match e {
-            StoreError::Conflict { .. } => EngineError::Conflict(format!(
-                "the admission of {} changed while this command ran; run it again",
-                masked(&person.resident_id)
-            )),
-            other => other.into(),
-        })?;
+        tx.update_instance(inst.id, inst.version, &t.to, &to_json(&data)?)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict { .. } => EngineError::Conflict(format!(
+                    "the admission of {} changed while this command ran; run it again",
+                    masked(&person.resident_id)
+                )),
+                other => other.into(),
+            })?;
         if let Some(m) = admitted_member(&t.to, &data) {
             tx.upsert_member(&MemberRow {
                 person_id: person.id,
@@ -581,7 +821,10 @@ impl<S: Store> Engine<S> {
             .await?;
         }
         let rule_codes = codes_of(&def.name, t);
-        let flag_json: Vec<_> = flags.iter().map(|(c, m)| serde_json::json!({ "code": c, "message": m })).collect();
+        let flag_json: Vec<_> = flags
+            .iter()
+            .map(|(c, m)| serde_json::json!({ "code": c, "message": m }))
+            .collect();
         let log = tx
             .append_log(&NewLogEntry {
                 instance_id: inst.id,
@@ -616,25 +859,49 @@ impl<S: Store> Engine<S> {
         })
     }
 
-    async fn sponsor_facts(&self, tx: &mut S::Tx, ids: &[Uuid], applicant: Uuid) -> EngineResult<Vec<MemberFact>> {
+    async fn sponsor_facts(
+        &self,
+        tx: &mut S::Tx,
+        ids: &[Uuid],
+        applicant: Uuid,
+    ) -> EngineResult<Vec<MemberFact>> {
         let mut out = Vec::new();
         for id in ids {
-            let p = tx.person(*id).await?.ok_or_else(|| StoreError::Corrupt(format!("sponsor {id} missing")))?;
+            let p = tx
+                .person(*id)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt(format!("sponsor {id} missing")))?;
             let standing = tx.member(p.id).await?.map(|m| m.standing);
-            out.push(MemberFact { label: masked(&p.resident_id), standing, is_applicant: p.id == applicant });
+            out.push(MemberFact {
+                label: masked(&p.resident_id),
+                standing,
+                is_applicant: p.id == applicant,
+            });
         }
         Ok(out)
     }
 
     /// ADM_NUMBER_REQUIRED / ADM_QUOTA_EXHAUSTED: takes the next free number of the approving committee's
     /// allocation for the admission year (the year of the branch meeting, when membership starts).
-    async fn take_number(&self, tx: &mut S::Tx, person: &PersonRow, inst: &InstanceRow, data: &AdmissionData, step: &AdmissionStep) -> EngineResult<String> {
-        let AdmissionStep::Approve { committee, date, .. } = step else {
-            return Err(EngineError::Input("a development number is assigned only on approval".into()));
+    async fn take_number(
+        &self,
+        tx: &mut S::Tx,
+        person: &PersonRow,
+        inst: &InstanceRow,
+        data: &AdmissionData,
+        step: &AdmissionStep,
+    ) -> EngineResult<String> {
+        let AdmissionStep::Approve {
+            committee, date, ..
+        } = step
+        else {
+            return Err(EngineError::Input(
+                "a development number is assigned only on approval".into(),
+            ));
         };
-        let meeting = data
-            .meeting
-            .ok_or_else(|| RuleViolation::new(RuleCode::AdmNumberRequired, "no branch meeting is recorded"))?;
+        let meeting = data.meeting.ok_or_else(|| {
+            RuleViolation::new(RuleCode::AdmNumberRequired, "no branch meeting is recorded")
+        })?;
         let year = chrono::Datelike::year(&meeting.date);
         let org = tx
             .org_by_code(committee)
@@ -662,7 +929,10 @@ impl<S: Store> Engine<S> {
         .map_err(|e| match e {
             StoreError::Unique { .. } => EngineError::Rule(RuleViolation::new(
                 RuleCode::AdmNumberRequired,
-                format!("development number {} is already issued; it is never issued twice", number.as_str()),
+                format!(
+                    "development number {} is already issued; it is never issued twice",
+                    number.as_str()
+                ),
             )),
             other => other.into(),
         })?;
@@ -679,7 +949,10 @@ fn unique_person(e: StoreError, rid: &ResidentId) -> EngineError {
     match e {
         StoreError::Unique { .. } => EngineError::Rule(RuleViolation::new(
             RuleCode::IdUnique,
-            format!("{} is already registered (a concurrent command created the record)", rid.masked()),
+            format!(
+                "{} is already registered (a concurrent command created the record)",
+                rid.masked()
+            ),
         )),
         other => other.into(),
     }

@@ -23,9 +23,13 @@ impl AnyEngine {
     /// [`EngineError::Store`] when the database cannot be opened or migrated.
     pub async fn connect(url: &str) -> EngineResult<Self> {
         if url.starts_with("sqlite:") {
-            Ok(AnyEngine::Sqlite(Engine::new(SqliteStore::connect(url).await?)?))
+            Ok(AnyEngine::Sqlite(Engine::new(
+                SqliteStore::connect(url).await?,
+            )?))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Ok(AnyEngine::Postgres(Engine::new(PgStore::connect(url, 16).await?)?))
+            Ok(AnyEngine::Postgres(Engine::new(
+                PgStore::connect(url, 16).await?,
+            )?))
         } else {
             Err(EngineError::Input(format!(
                 "unsupported database URL `{url}`: use sqlite://FILE or postgres://USER:PASSWORD@HOST/DB"

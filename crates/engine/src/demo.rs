@@ -118,7 +118,11 @@ fn legacy_id(region: &str, birth: Date, seq: u32) -> String {
 impl<S: Store> Engine<S> {
     /// Runs the demo on an empty database. Errors: [`EngineError::Input`] if the database already holds
     /// organisations; any store error.
-    pub async fn demo(&self, cfg: &DemoConfig, progress: Progress<'_>) -> EngineResult<DemoSummary> {
+    pub async fn demo(
+        &self,
+        cfg: &DemoConfig,
+        progress: Progress<'_>,
+    ) -> EngineResult<DemoSummary> {
         let wall = Instant::now();
         {
             let mut tx = self.store().begin_read().await?;
@@ -134,7 +138,9 @@ impl<S: Store> Engine<S> {
         let org_import_seconds = t.elapsed().as_secs_f64();
 
         // Two schools under 海淀区, 12 classes each: 6 graduating (初三 / 高三) and 6 not.
-        let mut csv = String::from("code,name,kind,parent,approves_admissions,school_level,graduating,class_size\n");
+        let mut csv = String::from(
+            "code,name,kind,parent,approves_admissions,school_level,graduating,class_size\n",
+        );
         csv.push_str(&format!("{JUNIOR_COMMITTEE},海淀区实验初级中学团委,basic_committee,{DEMO_COUNTY},true,junior_high,false,\n"));
         csv.push_str(&format!("{SENIOR_COMMITTEE},海淀区实验高级中学团委,basic_committee,{DEMO_COUNTY},true,senior_high,false,\n"));
         let mut branches = Vec::new();
@@ -149,13 +155,25 @@ impl<S: Store> Engine<S> {
                         "{code},{grade}（{class}）班团支部,branch,{committee},false,{},{graduating},{CLASS_SIZE}\n",
                         level.as_str()
                     ));
-                    branches.push(Branch { code, level, graduating, committee, members: Vec::new() });
+                    branches.push(Branch {
+                        code,
+                        level,
+                        graduating,
+                        committee,
+                        members: Vec::new(),
+                    });
                 }
             }
         }
         self.import_org_csv(csv.as_bytes(), false).await?;
-        let secretary = Actor { name: "demo-branch-secretary".into(), role: Some("branch_secretary".into()) };
-        let committee_admin = Actor { name: "demo-committee-admin".into(), role: Some("committee_admin".into()) };
+        let secretary = Actor {
+            name: "demo-branch-secretary".into(),
+            role: Some("branch_secretary".into()),
+        };
+        let committee_admin = Actor {
+            name: "demo-committee-admin".into(),
+            role: Some("committee_admin".into()),
+        };
 
         // Five members per class admitted in 2025 (one now on probation): sponsors, mentors and voters.
         let mut legacy_serial = 90_000_001u32;
@@ -171,21 +189,34 @@ impl<S: Store> Engine<S> {
                 let birth = d(born_year, 1 + k, 3 + bi as u32);
                 let rid = legacy_id(DEMO_COUNTY, birth, 500 + bi as u32 * 10 + k);
                 let probation = if k == 4 { "2027-03-31" } else { "" };
-                roster.push_str(&format!("团员{bi}-{k},{rid},2025-05-04,2025{legacy_serial:08},{probation}\n"));
+                roster.push_str(&format!(
+                    "团员{bi}-{k},{rid},2025-05-04,2025{legacy_serial:08},{probation}\n"
+                ));
                 legacy_serial += 1;
                 b.members.push(rid);
             }
-            self.import_roster(&committee_admin, &b.code, roster.as_bytes(), false).await?;
+            self.import_roster(&committee_admin, &b.code, roster.as_bytes(), false)
+                .await?;
         }
-        for (org, count) in [(JUNIOR_COMMITTEE, JUNIOR_QUOTA), (SENIOR_COMMITTEE, SENIOR_QUOTA)] {
-            self.allocate_quota(org, 2026, count, Some(DEMO_COUNTY), d(2026, 1, 15)).await?;
+        for (org, count) in [
+            (JUNIOR_COMMITTEE, JUNIOR_QUOTA),
+            (SENIOR_COMMITTEE, SENIOR_QUOTA),
+        ] {
+            self.allocate_quota(org, 2026, count, Some(DEMO_COUNTY), d(2026, 1, 15))
+                .await?;
         }
 
         // The roster: generated applicants, one file per class as schools send them.
         let generated = generate(&GeneratorConfig {
             seed: cfg.seed,
             applicants: cfg.applicants,
-            county_codes: vec!["110108".into(), "110105".into(), "130104".into(), "320102".into(), "440106".into()],
+            county_codes: vec![
+                "110108".into(),
+                "110105".into(),
+                "130104".into(),
+                "320102".into(),
+                "440106".into(),
+            ],
             application_window: (d(2026, 3, 2), d(2026, 3, 20)),
             classes: branches.iter().map(|b| b.code.clone()).collect(),
             under_age_every: 25,
@@ -197,7 +228,11 @@ impl<S: Store> Engine<S> {
         let log_before = self.log_len().await?;
         let mut applicants: Vec<(usize, String, Date)> = Vec::new(); // (branch index, resident ID, application date)
         for (bi, b) in branches.iter().enumerate() {
-            let mut rows: Vec<_> = generated.iter().filter(|g| g.class == b.code).cloned().collect();
+            let mut rows: Vec<_> = generated
+                .iter()
+                .filter(|g| g.class == b.code)
+                .cloned()
+                .collect();
             loop {
                 let bytes = to_roster_csv(&rows);
                 match self.import_roster(&secretary, &b.code, &bytes, false).await {
@@ -219,11 +254,17 @@ impl<S: Store> Engine<S> {
                     Err(other) => return Err(other),
                 }
             }
-            applicants.extend(rows.iter().map(|r| (bi, r.resident_id.clone(), r.application_date)));
+            applicants.extend(
+                rows.iter()
+                    .map(|r| (bi, r.resident_id.clone(), r.application_date)),
+            );
         }
 
         // Runs a step; a refusal is counted by rule code and returned as `false`.
-        let mut run = async |actor: &Actor, who: &str, cmd: AdmissionCommand| -> EngineResult<bool> {
+        let mut run = async |actor: &Actor,
+                             who: &str,
+                             cmd: AdmissionCommand|
+               -> EngineResult<bool> {
             match self.step(actor, who, &cmd).await {
                 Ok(out) => {
                     for (code, _) in out.flags {
@@ -246,50 +287,202 @@ impl<S: Store> Engine<S> {
         for (i, (bi, rid, app_date)) in applicants.iter().enumerate() {
             let b = &branches[*bi];
             let app_date = *app_date;
-            let talk = if i % 31 == 3 { app_date + chrono::Days::new(40) } else { app_date + chrono::Days::new(7) };
-            run(&secretary, rid, AdmissionCommand::RecordTalk { date: talk, by: "支部书记".into() }).await?;
-            run(&committee_admin, rid, AdmissionCommand::ApproveActivist { date: d(2026, 5, 6), committee: b.committee.into() }).await?;
-            run(&secretary, rid, AdmissionCommand::AssignMentors { date: d(2026, 5, 6), members: vec![b.members[i % 4].clone()], party_members: vec![] }).await?;
+            let talk = if i % 31 == 3 {
+                app_date + chrono::Days::new(40)
+            } else {
+                app_date + chrono::Days::new(7)
+            };
+            run(
+                &secretary,
+                rid,
+                AdmissionCommand::RecordTalk {
+                    date: talk,
+                    by: "支部书记".into(),
+                },
+            )
+            .await?;
+            run(
+                &committee_admin,
+                rid,
+                AdmissionCommand::ApproveActivist {
+                    date: d(2026, 5, 6),
+                    committee: b.committee.into(),
+                },
+            )
+            .await?;
+            run(
+                &secretary,
+                rid,
+                AdmissionCommand::AssignMentors {
+                    date: d(2026, 5, 6),
+                    members: vec![b.members[i % 4].clone()],
+                    party_members: vec![],
+                },
+            )
+            .await?;
             let classes = if i % 37 == 5 { 7 } else { 8 };
             for w in 0..classes {
                 let date = d(2026, 5, 11) + chrono::Days::new(7 * w);
-                run(&secretary, rid, AdmissionCommand::RecordClass { date, minutes: 90, topic: format!("团课第{}讲", w + 1) }).await?;
+                run(
+                    &secretary,
+                    rid,
+                    AdmissionCommand::RecordClass {
+                        date,
+                        minutes: 90,
+                        topic: format!("团课第{}讲", w + 1),
+                    },
+                )
+                .await?;
             }
             if i % 41 == 7 {
-                run(&secretary, rid, AdmissionCommand::DetermineTarget { date: d(2026, 7, 20) }).await?;
+                run(
+                    &secretary,
+                    rid,
+                    AdmissionCommand::DetermineTarget {
+                        date: d(2026, 7, 20),
+                    },
+                )
+                .await?;
             }
-            if !run(&secretary, rid, AdmissionCommand::DetermineTarget { date: cmd_date(i, d(2026, 8, 31)) }).await? {
+            if !run(
+                &secretary,
+                rid,
+                AdmissionCommand::DetermineTarget {
+                    date: cmd_date(i, d(2026, 8, 31)),
+                },
+            )
+            .await?
+            {
                 // Missing class hours: one more class in September, then the determination.
-                run(&secretary, rid, AdmissionCommand::RecordClass { date: d(2026, 9, 3), minutes: 90, topic: "补课".into() }).await?;
-                run(&secretary, rid, AdmissionCommand::DetermineTarget { date: d(2026, 9, 4) }).await?;
+                run(
+                    &secretary,
+                    rid,
+                    AdmissionCommand::RecordClass {
+                        date: d(2026, 9, 3),
+                        minutes: 90,
+                        topic: "补课".into(),
+                    },
+                )
+                .await?;
+                run(
+                    &secretary,
+                    rid,
+                    AdmissionCommand::DetermineTarget {
+                        date: d(2026, 9, 4),
+                    },
+                )
+                .await?;
             }
-            run(&committee_admin, rid, AdmissionCommand::Prereview { date: d(2026, 9, 7), committee: b.committee.into() }).await?;
-            run(&secretary, rid, AdmissionCommand::Publicise { date: d(2026, 9, 28) }).await?;
+            run(
+                &committee_admin,
+                rid,
+                AdmissionCommand::Prereview {
+                    date: d(2026, 9, 7),
+                    committee: b.committee.into(),
+                },
+            )
+            .await?;
+            run(
+                &secretary,
+                rid,
+                AdmissionCommand::Publicise {
+                    date: d(2026, 9, 28),
+                },
+            )
+            .await?;
             if i % 43 == 11 || i % 47 == 13 {
-                run(&secretary, rid, AdmissionCommand::RecordObjection { date: d(2026, 9, 30), text: "群众来信反映".into() }).await?;
+                run(
+                    &secretary,
+                    rid,
+                    AdmissionCommand::RecordObjection {
+                        date: d(2026, 9, 30),
+                        text: "群众来信反映".into(),
+                    },
+                )
+                .await?;
                 if i % 43 == 11 {
-                    run(&secretary, rid, AdmissionCommand::ResolveObjection { date: d(2026, 10, 8), resolution: "经核实，反映问题不属实".into() }).await?;
+                    run(
+                        &secretary,
+                        rid,
+                        AdmissionCommand::ResolveObjection {
+                            date: d(2026, 10, 8),
+                            resolution: "经核实，反映问题不属实".into(),
+                        },
+                    )
+                    .await?;
                 }
             }
-            let good = vec![b.members[(i + 1) % 4].clone(), b.members[(i + 2) % 4].clone()];
+            let good = vec![
+                b.members[(i + 1) % 4].clone(),
+                b.members[(i + 2) % 4].clone(),
+            ];
             if i % 59 == 19 {
                 let with_probation = vec![b.members[4].clone(), b.members[(i + 2) % 4].clone()];
-                run(&secretary, rid, AdmissionCommand::SubmitForm { date: d(2026, 10, 8), sponsors: with_probation, opinion_date: d(2026, 10, 8) }).await?;
+                run(
+                    &secretary,
+                    rid,
+                    AdmissionCommand::SubmitForm {
+                        date: d(2026, 10, 8),
+                        sponsors: with_probation,
+                        opinion_date: d(2026, 10, 8),
+                    },
+                )
+                .await?;
             }
             // Most branches fill in the form after publicity; some during it (and then try to meet too early).
-            let (form, opinions) = if i % 29 == 2 { (d(2026, 10, 8), d(2026, 10, 8)) } else { (d(2026, 10, 12), d(2026, 10, 13)) };
-            run(&secretary, rid, AdmissionCommand::SubmitForm { date: form, sponsors: good, opinion_date: opinions }).await?;
+            let (form, opinions) = if i % 29 == 2 {
+                (d(2026, 10, 8), d(2026, 10, 8))
+            } else {
+                (d(2026, 10, 12), d(2026, 10, 13))
+            };
+            run(
+                &secretary,
+                rid,
+                AdmissionCommand::SubmitForm {
+                    date: form,
+                    sponsors: good,
+                    opinion_date: opinions,
+                },
+            )
+            .await?;
         }
 
         // Phase 2: branch general meetings (all before any approval: 4 entitled members per class).
         for (i, (_, rid, _)) in applicants.iter().enumerate() {
             if i % 29 == 2 {
                 // The last day of publicity (2026-10-09, after the National Day holiday) is still publicity.
-                run(&secretary, rid, AdmissionCommand::HoldMeeting { date: d(2026, 10, 9), present: 4, yes: 4 }).await?;
+                run(
+                    &secretary,
+                    rid,
+                    AdmissionCommand::HoldMeeting {
+                        date: d(2026, 10, 9),
+                        present: 4,
+                        yes: 4,
+                    },
+                )
+                .await?;
             }
             let yes = if i % 53 == 17 { 2 } else { 4 };
-            if !run(&secretary, rid, AdmissionCommand::HoldMeeting { date: d(2026, 10, 16), present: 4, yes }).await? {
-                run(&secretary, rid, AdmissionCommand::Reject { date: d(2026, 10, 16), reason: "支部大会未通过".into() }).await?;
+            if !run(
+                &secretary,
+                rid,
+                AdmissionCommand::HoldMeeting {
+                    date: d(2026, 10, 16),
+                    present: 4,
+                    yes,
+                },
+            )
+            .await?
+            {
+                run(
+                    &secretary,
+                    rid,
+                    AdmissionCommand::Reject {
+                        date: d(2026, 10, 16),
+                        reason: "支部大会未通过".into(),
+                    },
+                )
+                .await?;
                 alive[i] = false;
             }
         }
@@ -302,22 +495,65 @@ impl<S: Store> Engine<S> {
                 continue;
             }
             let b = &branches[*bi];
-            if run(&committee_admin, rid, AdmissionCommand::Approve { date: d(2026, 10, 23), committee: b.committee.into() }).await? {
-                run(&secretary, rid, AdmissionCommand::RecordOath { date: d(2026, 11, 4) }).await?;
-                let filed = if i % 67 == 23 { d(2026, 11, 30) } else { d(2026, 11, 10) };
-                run(&secretary, rid, AdmissionCommand::FileArchive { date: filed, pdf: pdf.clone() }).await?;
+            if run(
+                &committee_admin,
+                rid,
+                AdmissionCommand::Approve {
+                    date: d(2026, 10, 23),
+                    committee: b.committee.into(),
+                },
+            )
+            .await?
+            {
+                run(
+                    &secretary,
+                    rid,
+                    AdmissionCommand::RecordOath {
+                        date: d(2026, 11, 4),
+                    },
+                )
+                .await?;
+                let filed = if i % 67 == 23 {
+                    d(2026, 11, 30)
+                } else {
+                    d(2026, 11, 10)
+                };
+                run(
+                    &secretary,
+                    rid,
+                    AdmissionCommand::FileArchive {
+                        date: filed,
+                        pdf: pdf.clone(),
+                    },
+                )
+                .await?;
                 admitted_ids.push((*bi, rid.clone()));
             }
         }
         // One admission annulled: its number is voided for good.
-        if let Some((_, rid)) = admitted_ids.iter().find(|(bi, _)| branches[*bi].level == SchoolLevel::SeniorHigh) {
-            run(&committee_admin, rid, AdmissionCommand::Annul { date: d(2026, 11, 20), reason: "发现入团材料弄虚作假".into() }).await?;
+        if let Some((_, rid)) = admitted_ids
+            .iter()
+            .find(|(bi, _)| branches[*bi].level == SchoolLevel::SeniorHigh)
+        {
+            run(
+                &committee_admin,
+                rid,
+                AdmissionCommand::Annul {
+                    date: d(2026, 11, 20),
+                    reason: "发现入团材料弄虚作假".into(),
+                },
+            )
+            .await?;
         }
         let procedure_seconds = procedure.elapsed().as_secs_f64();
         let transitions = self.log_len().await? - log_before;
 
         let mut tx = self.store().begin_read().await?;
-        let states: BTreeMap<String, i64> = tx.instance_state_counts("admission").await?.into_iter().collect();
+        let states: BTreeMap<String, i64> = tx
+            .instance_state_counts("admission")
+            .await?
+            .into_iter()
+            .collect();
         let admitted = states.get("admitted").copied().unwrap_or(0);
         let mut classes = Vec::new();
         for b in &branches {
@@ -338,7 +574,10 @@ impl<S: Store> Engine<S> {
         }
         let organisations = tx.org_count().await?;
         drop(tx);
-        let quotas = vec![self.quota(JUNIOR_COMMITTEE, 2026).await?, self.quota(SENIOR_COMMITTEE, 2026).await?];
+        let quotas = vec![
+            self.quota(JUNIOR_COMMITTEE, 2026).await?,
+            self.quota(SENIOR_COMMITTEE, 2026).await?,
+        ];
         let approvals = quotas.iter().map(|q| q.used).sum::<i64>() as f64;
         Ok(DemoSummary {
             backend: self.store().backend().to_owned(),

@@ -16,8 +16,8 @@ pub mod admission;
 mod any;
 pub mod demo;
 pub mod orgs;
-pub mod quota;
 pub mod query;
+pub mod quota;
 pub mod roster;
 
 pub use any::{AnyEngine, DEFAULT_DATABASE_URL};
@@ -34,7 +34,10 @@ pub struct Actor {
 impl Actor {
     /// An actor with no explicit role.
     pub fn new(name: impl Into<String>) -> Self {
-        Actor { name: name.into(), role: None }
+        Actor {
+            name: name.into(),
+            role: None,
+        }
     }
 }
 
@@ -65,7 +68,10 @@ impl EngineError {
     /// 1 when a rule or the input refused the command, 3 when the system failed.
     pub fn exit_code(&self) -> i32 {
         match self {
-            EngineError::Rule(_) | EngineError::Rows(_) | EngineError::Input(_) | EngineError::Conflict(_) => 1,
+            EngineError::Rule(_)
+            | EngineError::Rows(_)
+            | EngineError::Input(_)
+            | EngineError::Conflict(_) => 1,
             EngineError::Workflow(_) | EngineError::Store(_) => 3,
         }
     }
@@ -85,7 +91,8 @@ pub type EngineResult<T> = Result<T, EngineError>;
 /// Today's date in China Standard Time (UTC+8).
 pub fn today_cst() -> Date {
     let now = Utc::now();
-    FixedOffset::east_opt(8 * 3600).map_or(now.date_naive(), |cst| now.with_timezone(&cst).date_naive())
+    FixedOffset::east_opt(8 * 3600)
+        .map_or(now.date_naive(), |cst| now.with_timezone(&cst).date_naive())
 }
 
 /// The engine over one store.
@@ -109,7 +116,14 @@ impl<S: Store> Engine<S> {
             .latest("admission")
             .ok_or_else(|| EngineError::Input("no admission workflow is installed".into()))?;
         let policy = AdmissionPolicy::from_definition(admission)?;
-        Ok(Engine { store, registry, admission, policy, calendar: WorkingCalendar::china(), today: None })
+        Ok(Engine {
+            store,
+            registry,
+            admission,
+            policy,
+            calendar: WorkingCalendar::china(),
+            today: None,
+        })
     }
 
     /// Fixes "today" (for tests and the demo); by default it is the current date in China Standard Time.

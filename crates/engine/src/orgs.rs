@@ -37,7 +37,11 @@ impl<S: Store> Engine<S> {
     /// GB/T 2260 tables in `dir` (`data/china-division/`), in one transaction, reporting progress.
     ///
     /// Errors: [`EngineError::Input`] when the tables are missing or malformed, or the tree is already imported.
-    pub async fn import_national_tree(&self, dir: &Path, progress: Progress<'_>) -> EngineResult<OrgImportReport> {
+    pub async fn import_national_tree(
+        &self,
+        dir: &Path,
+        progress: Progress<'_>,
+    ) -> EngineResult<OrgImportReport> {
         let records = national_tree(dir).map_err(|e| EngineError::Input(e.to_string()))?;
         let mut tx = self.store().begin().await?;
         if let Some(root) = tx.org_by_code(ROOT_CODE).await? {
@@ -54,9 +58,17 @@ impl<S: Store> Engine<S> {
                 None => (None, format!("/{}/", r.code.as_str()), 0),
                 Some(p) => {
                     let (pid, ppath, pdepth) = ids.get(p.as_str()).ok_or_else(|| {
-                        EngineError::Input(format!("{} comes before its parent {}", r.code.as_str(), p.as_str()))
+                        EngineError::Input(format!(
+                            "{} comes before its parent {}",
+                            r.code.as_str(),
+                            p.as_str()
+                        ))
                     })?;
-                    (Some(*pid), format!("{ppath}{}/", r.code.as_str()), pdepth + 1)
+                    (
+                        Some(*pid),
+                        format!("{ppath}{}/", r.code.as_str()),
+                        pdepth + 1,
+                    )
                 }
             };
             let id = Uuid::now_v7();
@@ -82,7 +94,11 @@ impl<S: Store> Engine<S> {
             progress(((i * 2000) + chunk.len()) as u64, total);
         }
         tx.commit().await?;
-        Ok(OrgImportReport { inserted: rows.len(), updated: 0, by_kind })
+        Ok(OrgImportReport {
+            inserted: rows.len(),
+            updated: 0,
+            by_kind,
+        })
     }
 
     /// Imports organisations from a CSV (header `code,name,kind,parent[,approves_admissions,school_level,
@@ -90,7 +106,11 @@ impl<S: Store> Engine<S> {
     /// updated (name and flags), never moved.
     ///
     /// Errors: [`EngineError::Rows`] listing every bad row (line, column, reason); nothing is written then.
-    pub async fn import_org_csv(&self, bytes: &[u8], dry_run: bool) -> EngineResult<OrgImportReport> {
+    pub async fn import_org_csv(
+        &self,
+        bytes: &[u8],
+        dry_run: bool,
+    ) -> EngineResult<OrgImportReport> {
         let parsed = parse_org_csv(bytes).map_err(EngineError::Rows)?;
         let mut tx = self.store().begin().await?;
         let mut errors = Vec::new();
@@ -112,22 +132,40 @@ impl<S: Store> Engine<S> {
                     line: r.line,
                     column: Some("parent".into()),
                     code: None,
-                    reason: format!("no organisation has code `{}`", r.parent.as_ref().map_or("", |p| p.as_str())),
+                    reason: format!(
+                        "no organisation has code `{}`",
+                        r.parent.as_ref().map_or("", |p| p.as_str())
+                    ),
                 });
                 continue;
             }
             let existing = tx.org_by_code(&code).await?;
             if known.contains_key(&code) {
-                errors.push(RowError { line: r.line, column: Some("code".into()), code: None, reason: format!("code `{code}` appears twice in the file") });
+                errors.push(RowError {
+                    line: r.line,
+                    column: Some("code".into()),
+                    code: None,
+                    reason: format!("code `{code}` appears twice in the file"),
+                });
                 continue;
             }
             if let Some(p) = &parent {
                 if p.kind == "branch" {
-                    errors.push(RowError { line: r.line, column: Some("parent".into()), code: None, reason: format!("`{}` is a branch and cannot have sub-organisations", p.code) });
+                    errors.push(RowError {
+                        line: r.line,
+                        column: Some("parent".into()),
+                        code: None,
+                        reason: format!(
+                            "`{}` is a branch and cannot have sub-organisations",
+                            p.code
+                        ),
+                    });
                     continue;
                 }
             }
-            let approves = r.approves_admissions.unwrap_or_else(|| approves_by_default(r.kind));
+            let approves = r
+                .approves_admissions
+                .unwrap_or_else(|| approves_by_default(r.kind));
             let row = match existing {
                 Some(mut o) => {
                     if o.kind != r.kind.as_str() || o.parent_id != parent.as_ref().map(|p| p.id) {
@@ -177,7 +215,11 @@ impl<S: Store> Engine<S> {
         if !dry_run {
             tx.commit().await?;
         }
-        Ok(OrgImportReport { inserted: inserts.len(), updated: updates.len(), by_kind })
+        Ok(OrgImportReport {
+            inserted: inserts.len(),
+            updated: updates.len(),
+            by_kind,
+        })
     }
 
     /// The organisations under `code` (itself included), or all of them, ordered by path.
@@ -194,6 +236,8 @@ impl<S: Store> Engine<S> {
 
     /// The organisation with this code.
     pub(crate) async fn org_in(&self, tx: &mut S::Tx, code: &str) -> EngineResult<OrgRow> {
-        tx.org_by_code(code).await?.ok_or_else(|| EngineError::Input(format!("no organisation has code `{code}`")))
+        tx.org_by_code(code)
+            .await?
+            .ok_or_else(|| EngineError::Input(format!("no organisation has code `{code}`")))
     }
 }

@@ -63,9 +63,16 @@ impl<S: Store> Engine<S> {
         let p = self.find_person(&mut tx, who).await?;
         let member = tx.member(p.id).await?;
         let inst = tx.latest_instance(p.id, "admission").await?;
-        let branch_id = member.as_ref().map(|m| m.branch_id).or(inst.as_ref().map(|i| i.branch_id));
+        let branch_id = member
+            .as_ref()
+            .map(|m| m.branch_id)
+            .or(inst.as_ref().map(|i| i.branch_id));
         let branch = match branch_id {
-            Some(id) => tx.org_by_id(id).await?.map(|o| format!("{} {}", o.code, o.name)).unwrap_or_default(),
+            Some(id) => tx
+                .org_by_id(id)
+                .await?
+                .map(|o| format!("{} {}", o.code, o.name))
+                .unwrap_or_default(),
             None => String::new(),
         };
         let admission = match inst {
@@ -98,7 +105,13 @@ impl<S: Store> Engine<S> {
             Some(w) => Some(self.find_person(&mut tx, w).await?.id),
             None => None,
         };
-        Ok(tx.log(&LogFilter { person_id, after_seq: None, limit }).await?)
+        Ok(tx
+            .log(&LogFilter {
+                person_id,
+                after_seq: None,
+                limit,
+            })
+            .await?)
     }
 
     /// Replays the person's admission log from nothing and compares the result with the stored instance and
@@ -109,7 +122,13 @@ impl<S: Store> Engine<S> {
     pub async fn replay_admission(&self, who: &str) -> EngineResult<ReplayReport> {
         let mut tx = self.store().begin_read().await?;
         let (person, inst) = self.find_admission(&mut tx, who).await?;
-        let entries = tx.log(&LogFilter { person_id: Some(person.id), after_seq: None, limit: None }).await?;
+        let entries = tx
+            .log(&LogFilter {
+                person_id: Some(person.id),
+                after_seq: None,
+                limit: None,
+            })
+            .await?;
         let mut data = AdmissionData::default();
         let mut state = String::new();
         let mut version = 0i64;
@@ -123,11 +142,17 @@ impl<S: Store> Engine<S> {
             if let Some(def) = self.registry().get(&e.workflow, e.workflow_version as u32) {
                 match def.transition(&e.from_state, &e.command) {
                     Ok(t) if t.to == e.to_state => {}
-                    _ => differences.push(format!("seq {}: `{}` from `{}` to `{}` is not a declared transition", e.seq, e.command, e.from_state, e.to_state)),
+                    _ => differences.push(format!(
+                        "seq {}: `{}` from `{}` to `{}` is not a declared transition",
+                        e.seq, e.command, e.from_state, e.to_state
+                    )),
                 }
             }
             if !state.is_empty() && state != e.from_state {
-                differences.push(format!("seq {}: starts from `{}` but the previous entry ended in `{state}`", e.seq, e.from_state));
+                differences.push(format!(
+                    "seq {}: starts from `{}` but the previous entry ended in `{state}`",
+                    e.seq, e.from_state
+                ));
             }
             data.apply(&step);
             state = e.to_state.clone();
@@ -139,7 +164,10 @@ impl<S: Store> Engine<S> {
             differences.push(format!("state: replay `{state}`, stored `{}`", inst.state));
         }
         if version != inst.version {
-            differences.push(format!("version: replay {version}, stored {}", inst.version));
+            differences.push(format!(
+                "version: replay {version}, stored {}",
+                inst.version
+            ));
         }
         if data != stored {
             differences.push("data: replay differs from the stored instance data".into());
@@ -156,20 +184,31 @@ impl<S: Store> Engine<S> {
                     && m.oath_date == r.oath_date
                     && m.branch_id == inst.branch_id => {}
             (Some(_), Some(m)) if m.source == "legacy" => {}
-            _ => differences.push(format!("member row: replay {replayed:?}, stored {member:?}")),
+            _ => differences.push(format!(
+                "member row: replay {replayed:?}, stored {member:?}"
+            )),
         }
-        Ok(ReplayReport { entries: count, matches: differences.is_empty(), differences })
+        Ok(ReplayReport {
+            entries: count,
+            matches: differences.is_empty(),
+            differences,
+        })
     }
 }
 
 fn parse_data(i: &InstanceRow) -> EngineResult<AdmissionData> {
     if i.workflow != "admission" {
-        return Err(EngineError::Input(format!("instance {} is a {} instance", i.id, i.workflow)));
+        return Err(EngineError::Input(format!(
+            "instance {} is a {} instance",
+            i.id, i.workflow
+        )));
     }
-    serde_json::from_str(&i.data).map_err(|e| StoreError::Corrupt(format!("instance {}: {e}", i.id)).into())
+    serde_json::from_str(&i.data)
+        .map_err(|e| StoreError::Corrupt(format!("instance {}: {e}", i.id)).into())
 }
 
 /// Parses the data of a legacy `standing` instance.
 pub fn legacy_membership(i: &InstanceRow) -> EngineResult<LegacyMembership> {
-    serde_json::from_str(&i.data).map_err(|e| StoreError::Corrupt(format!("instance {}: {e}", i.id)).into())
+    serde_json::from_str(&i.data)
+        .map_err(|e| StoreError::Corrupt(format!("instance {}: {e}", i.id)).into())
 }

@@ -50,7 +50,9 @@ pub struct QuotaReport {
 }
 
 fn number(year: i32, serial: i64) -> EngineResult<String> {
-    Ok(DevelopmentNumber::from_parts(year, serial as u64)?.as_str().to_owned())
+    Ok(DevelopmentNumber::from_parts(year, serial as u64)?
+        .as_str()
+        .to_owned())
 }
 
 impl<S: Store> Engine<S> {
@@ -58,23 +60,40 @@ impl<S: Store> Engine<S> {
     ///
     /// Errors: [`EngineError::Input`] when `org` is unknown or a branch, `by` is not a superior of `org`,
     /// `count` is not in 1..=99,999,999, the year is not 2017..=9999, or the year's serial space would overflow.
-    pub async fn allocate_quota(&self, org: &str, year: i32, count: i64, by: Option<&str>, date: Date) -> EngineResult<QuotaReport> {
+    pub async fn allocate_quota(
+        &self,
+        org: &str,
+        year: i32,
+        count: i64,
+        by: Option<&str>,
+        date: Date,
+    ) -> EngineResult<QuotaReport> {
         if !(1..=MAX_ALLOCATION).contains(&count) {
-            return Err(EngineError::Input(format!("count must be between 1 and {MAX_ALLOCATION}; got {count}")));
+            return Err(EngineError::Input(format!(
+                "count must be between 1 and {MAX_ALLOCATION}; got {count}"
+            )));
         }
         if !(2017..=9999).contains(&year) {
-            return Err(EngineError::Input(format!("year must be 2017 or later (numbered development began in 2017); got {year}")));
+            return Err(EngineError::Input(format!(
+                "year must be 2017 or later (numbered development began in 2017); got {year}"
+            )));
         }
         self.retrying(|| async {
             let mut tx = self.store().begin().await?;
             let target = self.org_in(&mut tx, org).await?;
             if target.kind == "branch" {
-                return Err(EngineError::Input(format!("{} ({}) is a branch; numbers are allocated to committees", target.name, target.code)));
+                return Err(EngineError::Input(format!(
+                    "{} ({}) is a branch; numbers are allocated to committees",
+                    target.name, target.code
+                )));
             }
             let granter = match by {
                 Some(code) => self.org_in(&mut tx, code).await?,
                 None => match target.parent_id {
-                    Some(p) => tx.org_by_id(p).await?.ok_or_else(|| EngineError::Input("parent missing".into()))?,
+                    Some(p) => tx
+                        .org_by_id(p)
+                        .await?
+                        .ok_or_else(|| EngineError::Input("parent missing".into()))?,
                     None => target.clone(),
                 },
             };
@@ -84,9 +103,13 @@ impl<S: Store> Engine<S> {
                     granter.name, granter.code, target.name, target.code
                 )));
             }
-            let row = tx.insert_allocation(Uuid::now_v7(), target.id, year, count, granter.id, date).await?;
+            let row = tx
+                .insert_allocation(Uuid::now_v7(), target.id, year, count, granter.id, date)
+                .await?;
             if row.first_serial + row.count - 1 > MAX_ALLOCATION {
-                return Err(EngineError::Input(format!("the {year} number space has fewer than {count} serials left")));
+                return Err(EngineError::Input(format!(
+                    "the {year} number space has fewer than {count} serials left"
+                )));
             }
             tx.commit().await?;
             Ok(())
@@ -105,7 +128,11 @@ impl<S: Store> Engine<S> {
         let (_, voided) = tx.number_counts(o.id, year).await?;
         let mut allocations = Vec::new();
         for r in &rows {
-            let by = tx.org_by_id(r.allocated_by).await?.map(|g| g.code).unwrap_or_default();
+            let by = tx
+                .org_by_id(r.allocated_by)
+                .await?
+                .map(|g| g.code)
+                .unwrap_or_default();
             allocations.push(AllocationView {
                 first: number(year, r.first_serial)?,
                 last: number(year, r.first_serial + r.count - 1)?,
@@ -117,6 +144,15 @@ impl<S: Store> Engine<S> {
         }
         let allocated: i64 = rows.iter().map(|r| r.count).sum();
         let used: i64 = rows.iter().map(|r| r.used).sum();
-        Ok(QuotaReport { org: o.code, name: o.name, year, allocated, used, voided, left: allocated - used, allocations })
+        Ok(QuotaReport {
+            org: o.code,
+            name: o.name,
+            year,
+            allocated,
+            used,
+            voided,
+            left: allocated - used,
+            allocations,
+        })
     }
 }

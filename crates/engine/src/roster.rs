@@ -7,7 +7,9 @@ use crate::{Actor, Engine, EngineError, EngineResult};
 use serde::Serialize;
 use tuanji_domain::{age_on, Date, RuleCode, RuleViolation};
 use tuanji_import::roster::{parse_roster, Encoding, RosterRow, RosterRowKind, RowError};
-use tuanji_store::{InstanceRow, MemberRow, NewLogEntry, NumberRow, OrgRow, PersonRow, Store, StoreError, StoreTx};
+use tuanji_store::{
+    InstanceRow, MemberRow, NewLogEntry, NumberRow, OrgRow, PersonRow, Store, StoreError, StoreTx,
+};
 use uuid::Uuid;
 
 /// What a roster import did (or, with `dry_run`, would do).
@@ -43,7 +45,13 @@ impl<S: Store> Engine<S> {
     /// existing members (IMP_LEGACY_AGE, ADM_NUMBER_REQUIRED, ID_UNIQUE). Errors: [`EngineError::Rows`] with
     /// every bad row; [`EngineError::Input`] / rule errors for the branch itself. With `dry_run` every check runs
     /// and nothing is written.
-    pub async fn import_roster(&self, actor: &Actor, branch: &str, bytes: &[u8], dry_run: bool) -> EngineResult<RosterReport> {
+    pub async fn import_roster(
+        &self,
+        actor: &Actor,
+        branch: &str,
+        bytes: &[u8],
+        dry_run: bool,
+    ) -> EngineResult<RosterReport> {
         let today = self.today();
         let roster = parse_roster(bytes, today).map_err(EngineError::Rows)?;
         let mut tx = self.store().begin().await?;
@@ -77,7 +85,12 @@ impl<S: Store> Engine<S> {
                     code: Some(v.code),
                     reason: v.message,
                 }),
-                Err(EngineError::Input(m)) => errors.push(RowError { line: row.line, column: None, code: None, reason: m }),
+                Err(EngineError::Input(m)) => errors.push(RowError {
+                    line: row.line,
+                    column: None,
+                    code: None,
+                    reason: m,
+                }),
                 Err(other) => return Err(other),
             }
         }
@@ -103,8 +116,19 @@ impl<S: Store> Engine<S> {
 
     /// Registers an existing member from a roster row (IMP_LEGACY_AGE): a `standing` instance in state `member`
     /// (or `on_probation`), the legacy number in the ledger, the member row and one log entry.
-    async fn register_member_in(&self, tx: &mut S::Tx, actor: &Actor, branch: &OrgRow, row: &RosterRow) -> EngineResult<()> {
-        let RosterRowKind::Member { membership_date, development_number, probation_until } = &row.kind else {
+    async fn register_member_in(
+        &self,
+        tx: &mut S::Tx,
+        actor: &Actor,
+        branch: &OrgRow,
+        row: &RosterRow,
+    ) -> EngineResult<()> {
+        let RosterRowKind::Member {
+            membership_date,
+            development_number,
+            probation_until,
+        } = &row.kind
+        else {
             return Ok(());
         };
         let def = self
@@ -119,7 +143,14 @@ impl<S: Store> Engine<S> {
                 Some(m) => holder(tx, m.branch_id).await?,
                 None => "an admission on record".to_owned(),
             };
-            return Err(RuleViolation::new(RuleCode::IdUnique, format!("{} is already registered at {at}; start a transfer instead", rid.masked())).into());
+            return Err(RuleViolation::new(
+                RuleCode::IdUnique,
+                format!(
+                    "{} is already registered at {at}; start a transfer instead",
+                    rid.masked()
+                ),
+            )
+            .into());
         }
         // IMP_LEGACY_AGE: admitted on/after 2017-01-01 → age ≥ 13 and a number; before, age ≥ 12 (智慧团建 FAQ).
         let age = age_on(rid.birth_date(), *membership_date);
@@ -161,7 +192,13 @@ impl<S: Store> Engine<S> {
         tx.insert_instance(&inst).await?;
         if let Some(n) = &data.number {
             if tx.number(n).await?.is_some() {
-                return Err(RuleViolation::new(RuleCode::AdmNumberRequired, format!("development number {n} is already on record; a number is never used twice")).into());
+                return Err(RuleViolation::new(
+                    RuleCode::AdmNumberRequired,
+                    format!(
+                        "development number {n} is already on record; a number is never used twice"
+                    ),
+                )
+                .into());
             }
             tx.insert_number(&NumberRow {
                 number: n.clone(),
@@ -175,7 +212,10 @@ impl<S: Store> Engine<S> {
             })
             .await
             .map_err(|e| match e {
-                StoreError::Unique { .. } => EngineError::Rule(RuleViolation::new(RuleCode::AdmNumberRequired, format!("development number {n} is already on record"))),
+                StoreError::Unique { .. } => EngineError::Rule(RuleViolation::new(
+                    RuleCode::AdmNumberRequired,
+                    format!("development number {n} is already on record"),
+                )),
                 other => other.into(),
             })?;
         }
@@ -186,7 +226,8 @@ impl<S: Store> Engine<S> {
         }
         for (i, t) in steps.iter().enumerate() {
             if i > 0 {
-                tx.update_instance(inst.id, i as i64, &t.to, &inst.data).await?;
+                tx.update_instance(inst.id, i as i64, &t.to, &inst.data)
+                    .await?;
             }
             tx.append_log(&NewLogEntry {
                 instance_id: inst.id,

@@ -29,7 +29,8 @@ impl PgStore {
     ///
     /// Errors: [`StoreError::BadUrl`], [`StoreError::Database`] (cannot connect), [`StoreError::Migrate`].
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
-        let opts = PgConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl(format!("{e}")))?;
+        let opts =
+            PgConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl(format!("{e}")))?;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(60))

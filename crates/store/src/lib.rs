@@ -287,7 +287,9 @@ pub struct BranchCounts {
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// Optimistic concurrency: the instance changed since it was read.
-    #[error("the record changed since it was read (expected version {expected}); reload and retry")]
+    #[error(
+        "the record changed since it was read (expected version {expected}); reload and retry"
+    )]
     Conflict {
         /// The version the caller expected.
         expected: i64,
@@ -327,7 +329,10 @@ impl From<sqlx::Error> for StoreError {
             }
             let code = db.code().unwrap_or_default();
             // PostgreSQL serialization failure / deadlock; SQLite BUSY (5) and its extended codes.
-            if matches!(code.as_ref(), "40001" | "40P01" | "5" | "261" | "517" | "6" | "262") {
+            if matches!(
+                code.as_ref(),
+                "40001" | "40P01" | "5" | "261" | "517" | "6" | "262"
+            ) {
                 return StoreError::Retryable(e);
             }
         }
@@ -364,11 +369,17 @@ pub trait StoreTx: Send {
     /// Updates the flags of an organisation (approval authority, school level, graduating, class size, name).
     fn update_org(&mut self, org: &OrgRow) -> impl Future<Output = StoreResult<()>> + Send;
     /// The organisation with this code.
-    fn org_by_code(&mut self, code: &str) -> impl Future<Output = StoreResult<Option<OrgRow>>> + Send;
+    fn org_by_code(
+        &mut self,
+        code: &str,
+    ) -> impl Future<Output = StoreResult<Option<OrgRow>>> + Send;
     /// The organisation with this id.
     fn org_by_id(&mut self, id: Uuid) -> impl Future<Output = StoreResult<Option<OrgRow>>> + Send;
     /// All organisations whose path starts with `path_prefix` (a subtree), ordered by path.
-    fn orgs_under(&mut self, path_prefix: &str) -> impl Future<Output = StoreResult<Vec<OrgRow>>> + Send;
+    fn orgs_under(
+        &mut self,
+        path_prefix: &str,
+    ) -> impl Future<Output = StoreResult<Vec<OrgRow>>> + Send;
     /// Number of organisations.
     fn org_count(&mut self) -> impl Future<Output = StoreResult<i64>> + Send;
     /// Serialises concurrent commands on one branch (PostgreSQL row lock; SQLite writes are already serial).
@@ -386,41 +397,76 @@ pub trait StoreTx: Send {
         effective_date: NaiveDate,
     ) -> impl Future<Output = StoreResult<AllocationRow>> + Send;
     /// The allocations of an organisation for a year, oldest range first.
-    fn allocations(&mut self, org_id: Uuid, year: i32) -> impl Future<Output = StoreResult<Vec<AllocationRow>>> + Send;
+    fn allocations(
+        &mut self,
+        org_id: Uuid,
+        year: i32,
+    ) -> impl Future<Output = StoreResult<Vec<AllocationRow>>> + Send;
     /// Takes the next free serial from the organisation's allocations for the year, atomically
     /// (`UPDATE … SET used = used + 1 WHERE used < count RETURNING`): `(allocation id, serial)`, or `None` when
     /// every allocation is used up (ADM_QUOTA_EXHAUSTED).
-    fn take_serial(&mut self, org_id: Uuid, year: i32) -> impl Future<Output = StoreResult<Option<(Uuid, i64)>>> + Send;
+    fn take_serial(
+        &mut self,
+        org_id: Uuid,
+        year: i32,
+    ) -> impl Future<Output = StoreResult<Option<(Uuid, i64)>>> + Send;
     /// Records a number in the ledger; a legacy number also moves the year's series past it.
     fn insert_number(&mut self, row: &NumberRow) -> impl Future<Output = StoreResult<()>> + Send;
     /// The ledger row of a number.
-    fn number(&mut self, number: &str) -> impl Future<Output = StoreResult<Option<NumberRow>>> + Send;
+    fn number(
+        &mut self,
+        number: &str,
+    ) -> impl Future<Output = StoreResult<Option<NumberRow>>> + Send;
     /// Marks a number voided (never reissued).
-    fn void_number(&mut self, number: &str, on: NaiveDate) -> impl Future<Output = StoreResult<()>> + Send;
+    fn void_number(
+        &mut self,
+        number: &str,
+        on: NaiveDate,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
     /// Numbers issued from an organisation's allocations for a year, by status: (issued, voided).
-    fn number_counts(&mut self, org_id: Uuid, year: i32) -> impl Future<Output = StoreResult<(i64, i64)>> + Send;
+    fn number_counts(
+        &mut self,
+        org_id: Uuid,
+        year: i32,
+    ) -> impl Future<Output = StoreResult<(i64, i64)>> + Send;
 
     // --- persons and members
     /// Inserts a person; a second person with the same resident ID is `StoreError::Unique` (ID_UNIQUE).
     fn insert_person(&mut self, p: &PersonRow) -> impl Future<Output = StoreResult<()>> + Send;
     /// The person with this resident ID.
-    fn person_by_resident_id(&mut self, rid: &str) -> impl Future<Output = StoreResult<Option<PersonRow>>> + Send;
+    fn person_by_resident_id(
+        &mut self,
+        rid: &str,
+    ) -> impl Future<Output = StoreResult<Option<PersonRow>>> + Send;
     /// The person with this id.
     fn person(&mut self, id: Uuid) -> impl Future<Output = StoreResult<Option<PersonRow>>> + Send;
     /// Inserts or replaces a member row.
     fn upsert_member(&mut self, m: &MemberRow) -> impl Future<Output = StoreResult<()>> + Send;
     /// The member row of a person.
-    fn member(&mut self, person_id: Uuid) -> impl Future<Output = StoreResult<Option<MemberRow>>> + Send;
+    fn member(
+        &mut self,
+        person_id: Uuid,
+    ) -> impl Future<Output = StoreResult<Option<MemberRow>>> + Send;
     /// Member counts of a branch.
-    fn branch_counts(&mut self, branch_id: Uuid) -> impl Future<Output = StoreResult<BranchCounts>> + Send;
+    fn branch_counts(
+        &mut self,
+        branch_id: Uuid,
+    ) -> impl Future<Output = StoreResult<BranchCounts>> + Send;
 
     // --- instances
     /// Inserts a new instance (version 1).
     fn insert_instance(&mut self, i: &InstanceRow) -> impl Future<Output = StoreResult<()>> + Send;
     /// The instance with this id.
-    fn instance(&mut self, id: Uuid) -> impl Future<Output = StoreResult<Option<InstanceRow>>> + Send;
+    fn instance(
+        &mut self,
+        id: Uuid,
+    ) -> impl Future<Output = StoreResult<Option<InstanceRow>>> + Send;
     /// The person's most recent instance of a workflow.
-    fn latest_instance(&mut self, person_id: Uuid, workflow: &str) -> impl Future<Output = StoreResult<Option<InstanceRow>>> + Send;
+    fn latest_instance(
+        &mut self,
+        person_id: Uuid,
+        workflow: &str,
+    ) -> impl Future<Output = StoreResult<Option<InstanceRow>>> + Send;
     /// Sets state and data if the stored version is `expected_version`, and bumps the version;
     /// else `StoreError::Conflict`.
     fn update_instance(
@@ -431,11 +477,16 @@ pub trait StoreTx: Send {
         data: &str,
     ) -> impl Future<Output = StoreResult<()>> + Send;
     /// Number of instances of a workflow per state, ordered by state.
-    fn instance_state_counts(&mut self, workflow: &str) -> impl Future<Output = StoreResult<Vec<(String, i64)>>> + Send;
+    fn instance_state_counts(
+        &mut self,
+        workflow: &str,
+    ) -> impl Future<Output = StoreResult<Vec<(String, i64)>>> + Send;
 
     // --- log
     /// Appends one entry: next dense seq, leaf and chain hash, recorded now.
     fn append_log(&mut self, e: &NewLogEntry) -> impl Future<Output = StoreResult<LogRow>> + Send;
+    /// Number of entries in the log (the last seq).
+    fn log_size(&mut self) -> impl Future<Output = StoreResult<i64>> + Send;
     /// Entries, oldest first.
     fn log(&mut self, f: &LogFilter) -> impl Future<Output = StoreResult<Vec<LogRow>>> + Send;
 }

@@ -456,6 +456,12 @@ macro_rules! sql_tx_impl {
                 Ok(row)
             }
 
+            async fn log_size(&mut self) -> $crate::StoreResult<i64> {
+                Ok($crate::sqlx::query_scalar("SELECT seq FROM log_head WHERE id = 1")
+                    .fetch_one(&mut *self.0)
+                    .await?)
+            }
+
             async fn log(&mut self, f: &$crate::LogFilter) -> $crate::StoreResult<Vec<$crate::LogRow>> {
                 Ok($crate::sqlx::query_as(
                     "SELECT * FROM transition_log WHERE ($1 IS NULL OR person_id = $1) AND seq > $2 \

@@ -301,11 +301,15 @@ impl AdmissionData {
                 self.class = class.clone();
             }
             AdmissionStep::RecordTalk { date, by } => self.talk = Some((*date, by.clone())),
-            AdmissionStep::ApproveActivist { date, committee } => self.activist = Some((*date, committee.clone())),
+            AdmissionStep::ApproveActivist { date, committee } => {
+                self.activist = Some((*date, committee.clone()))
+            }
             AdmissionStep::AssignMentors { mentors, .. } => self.mentors = mentors.clone(),
             AdmissionStep::RecordClass(c) => self.classes.push(c.clone()),
             AdmissionStep::DetermineTarget { date } => self.target_date = Some(*date),
-            AdmissionStep::Prereview { date, committee } => self.prereview = Some((*date, committee.clone())),
+            AdmissionStep::Prereview { date, committee } => {
+                self.prereview = Some((*date, committee.clone()))
+            }
             AdmissionStep::Publicise { date, end } => self.publicity = Some((*date, *end)),
             AdmissionStep::RecordObjection { date, text } => self.objections.push(Objection {
                 date: *date,
@@ -319,13 +323,21 @@ impl AdmissionData {
                     o.resolution = Some(resolution.clone());
                 }
             }
-            AdmissionStep::SubmitForm { date, sponsors, opinion_date } => {
+            AdmissionStep::SubmitForm {
+                date,
+                sponsors,
+                opinion_date,
+            } => {
                 self.form_date = Some(*date);
                 self.sponsors = sponsors.clone();
                 self.opinion_date = Some(*opinion_date);
             }
             AdmissionStep::HoldMeeting(m) => self.meeting = Some(*m),
-            AdmissionStep::Approve { date, committee, number } => {
+            AdmissionStep::Approve {
+                date,
+                committee,
+                number,
+            } => {
                 self.approval = Some((*date, committee.clone()));
                 self.number = Some(number.clone());
             }
@@ -333,7 +345,9 @@ impl AdmissionData {
             AdmissionStep::FileArchive(a) => self.archive = Some(a.clone()),
             AdmissionStep::Annul { date, reason }
             | AdmissionStep::Reject { date, reason }
-            | AdmissionStep::Withdraw { date, reason } => self.closed = Some((*date, reason.clone())),
+            | AdmissionStep::Withdraw { date, reason } => {
+                self.closed = Some((*date, reason.clone()))
+            }
         }
         let last = step.last_date();
         if self.last_date.is_none_or(|d| d < last) {
@@ -343,12 +357,18 @@ impl AdmissionData {
 
     /// Class hours (学时) recorded: classes of at least `min_minutes` each count one hour.
     pub fn class_hours(&self, min_minutes: u32) -> u32 {
-        self.classes.iter().filter(|c| c.minutes >= min_minutes).count() as u32
+        self.classes
+            .iter()
+            .filter(|c| c.minutes >= min_minutes)
+            .count() as u32
     }
 
     /// Objections not yet resolved.
     pub fn open_objections(&self) -> usize {
-        self.objections.iter().filter(|o| o.resolved_on.is_none()).count()
+        self.objections
+            .iter()
+            .filter(|o| o.resolved_on.is_none())
+            .count()
     }
 
     /// The latest League class date, if any.
@@ -379,5 +399,10 @@ pub fn admitted_member(state: &str, data: &AdmissionData) -> Option<AdmittedMemb
         "annulled" => "annulled",
         _ => return None,
     };
-    Some(AdmittedMember { membership_date: meeting.date, number, standing, oath_date: data.oath_date })
+    Some(AdmittedMember {
+        membership_date: meeting.date,
+        number,
+        standing,
+        oath_date: data.oath_date,
+    })
 }

@@ -9,7 +9,8 @@
 use crate::admission::{AdmissionData, AdmissionStep, Mentor};
 use crate::{AdmissionPolicy, MajorityBasis};
 use tuanji_domain::{
-    add_months, age_on, check_class_cap, Date, RuleCode, RuleViolation, SchoolLevel, WorkingCalendar,
+    add_months, age_on, check_class_cap, Date, RuleCode, RuleViolation, SchoolLevel,
+    WorkingCalendar,
 };
 
 /// An organisation as a guard sees it.
@@ -264,11 +265,20 @@ fn date_order(f: &AdmissionFacts<'_>) -> Result<(), RuleViolation> {
     let date = f.step.date();
     if let Some(last) = d.last_date {
         if date < last {
-            return refuse(RuleCode::AdmDateOrder, format!("{} is dated {date}, before the previous step ({last})", f.step.command()));
+            return refuse(
+                RuleCode::AdmDateOrder,
+                format!(
+                    "{} is dated {date}, before the previous step ({last})",
+                    f.step.command()
+                ),
+            );
         }
     }
     // The form's own order: class record ≤ application form ≤ sponsors' opinions ≤ meeting ≤ approval.
-    if let AdmissionStep::SubmitForm { date, opinion_date, .. } = f.step {
+    if let AdmissionStep::SubmitForm {
+        date, opinion_date, ..
+    } = f.step
+    {
         if let Some(class) = d.last_class_date() {
             if *date < class {
                 return refuse(RuleCode::AdmDateOrder, format!("the application form ({date}) is dated before the last League class ({class})"));
@@ -286,10 +296,19 @@ fn authority(f: &AdmissionFacts<'_>, code: RuleCode, what: &str) -> Result<(), R
         return refuse(code, format!("no committee given to {what}"));
     };
     if !c.approves_admissions {
-        return refuse(code, format!("{} has no authority to {what} (not an approving committee)", c.code));
+        return refuse(
+            code,
+            format!(
+                "{} has no authority to {what} (not an approving committee)",
+                c.code
+            ),
+        );
     }
     if !c.covers_branch {
-        return refuse(code, format!("{} is not a superior of the applicant's branch", c.code));
+        return refuse(
+            code,
+            format!("{} is not a superior of the applicant's branch", c.code),
+        );
     }
     Ok(())
 }
@@ -302,14 +321,23 @@ fn mentors_valid(f: &AdmissionFacts<'_>) -> Result<(), RuleViolation> {
     };
     let n = mentors.len() as u32;
     if n < p.mentors_min || n > p.mentors_max {
-        return refuse(RuleCode::AdmMentors, format!("{n} mentors assigned; {}–{} are required", p.mentors_min, p.mentors_max));
+        return refuse(
+            RuleCode::AdmMentors,
+            format!(
+                "{n} mentors assigned; {}–{} are required",
+                p.mentors_min, p.mentors_max
+            ),
+        );
     }
     for m in &f.mentors {
         if m.is_applicant {
             return refuse(RuleCode::AdmMentors, "the applicant cannot mentor themself");
         }
         if m.standing.as_deref() != Some("member") {
-            return refuse(RuleCode::AdmMentors, format!("mentor {} is not a member in good standing", m.label));
+            return refuse(
+                RuleCode::AdmMentors,
+                format!("mentor {} is not a member in good standing", m.label),
+            );
         }
     }
     Ok(())
@@ -318,21 +346,44 @@ fn mentors_valid(f: &AdmissionFacts<'_>) -> Result<(), RuleViolation> {
 fn sponsors_valid(f: &AdmissionFacts<'_>) -> Result<(), RuleViolation> {
     let want = f.policy.sponsors as usize;
     if f.sponsors.len() != want {
-        return refuse(RuleCode::AdmSponsors, format!("{} sponsors given; exactly {want} are required", f.sponsors.len()));
+        return refuse(
+            RuleCode::AdmSponsors,
+            format!(
+                "{} sponsors given; exactly {want} are required",
+                f.sponsors.len()
+            ),
+        );
     }
     for (i, s) in f.sponsors.iter().enumerate() {
         if s.is_applicant {
-            return refuse(RuleCode::AdmSponsors, "the applicant cannot sponsor themself");
+            return refuse(
+                RuleCode::AdmSponsors,
+                "the applicant cannot sponsor themself",
+            );
         }
         if f.sponsors[..i].iter().any(|o| o.label == s.label) {
-            return refuse(RuleCode::AdmSponsors, format!("sponsor {} is named twice", s.label));
+            return refuse(
+                RuleCode::AdmSponsors,
+                format!("sponsor {} is named twice", s.label),
+            );
         }
         match s.standing.as_deref() {
             Some("member") => {}
             Some("on_probation") => {
-                return refuse(RuleCode::AdmSponsors, format!("sponsor {} is on probation (留团察看) and cannot sponsor", s.label))
+                return refuse(
+                    RuleCode::AdmSponsors,
+                    format!(
+                        "sponsor {} is on probation (留团察看) and cannot sponsor",
+                        s.label
+                    ),
+                )
             }
-            _ => return refuse(RuleCode::AdmSponsors, format!("sponsor {} is not a member in good standing", s.label)),
+            _ => {
+                return refuse(
+                    RuleCode::AdmSponsors,
+                    format!("sponsor {} is not a member in good standing", s.label),
+                )
+            }
         }
     }
     Ok(())
@@ -340,7 +391,11 @@ fn sponsors_valid(f: &AdmissionFacts<'_>) -> Result<(), RuleViolation> {
 
 /// The last working day of publicity starting on `start` (ADM_PUBLICITY): the `days`-th working day counting
 /// `start` itself if it is one.
-pub fn publicity_end(calendar: &WorkingCalendar, start: Date, days: u32) -> Result<Date, RuleViolation> {
+pub fn publicity_end(
+    calendar: &WorkingCalendar,
+    start: Date,
+    days: u32,
+) -> Result<Date, RuleViolation> {
     calendar
         .nth_working_day(start, days)
         .map_err(|e| RuleViolation::new(RuleCode::AdmPublicity, e.to_string()))

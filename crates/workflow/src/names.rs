@@ -58,7 +58,8 @@ pub const STANDING_GUARDS: &[(&str, RuleCode)] = &[
 ];
 
 /// Actions of the standing machine, version 1.
-pub const STANDING_ACTIONS: &[(&str, RuleCode)] = &[("record_legacy_number", RuleCode::AdmNumberRequired)];
+pub const STANDING_ACTIONS: &[(&str, RuleCode)] =
+    &[("record_legacy_number", RuleCode::AdmNumberRequired)];
 
 /// The guard a floor rule requires on every path from `new` to `admitted` (ADM_AGE_MIN).
 pub const AGE_AT_LEAST: &str = "age_at_least";
