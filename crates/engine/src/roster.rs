@@ -5,7 +5,7 @@
 use crate::admission::{check_name, codes_of, holder, role_for, to_json, Application};
 use crate::{Actor, Engine, EngineError, EngineResult};
 use serde::Serialize;
-use tuanji_domain::{age_on, Date, RuleCode, RuleViolation};
+use tuanji_domain::{Date, RuleCode, RuleViolation};
 use tuanji_import::roster::{parse_roster, Encoding, RosterRow, RosterRowKind, RowError};
 use tuanji_store::{
     InstanceRow, MemberRow, NewLogEntry, NumberRow, OrgRow, PersonRow, Store, StoreError, StoreTx,
@@ -138,6 +138,17 @@ impl<S: Store> Engine<S> {
         let t = def.transition(tuanji_workflow::NEW, "import_member")?;
         let role = role_for(actor, t, def)?;
         let rid = &row.resident_id;
+        for g in &t.guards {
+            match g.as_str() {
+                // IMP_LEGACY_AGE: a `RosterRowKind::Member` row comes only from `parse_roster`, which refuses
+                // members younger than 13 (from 2017-01-01, with a number) or 12 (before) at admission.
+                "legacy_age" => {}
+                "person_unique" => {} // checked just below, with the holder's name
+                other => {
+                    return Err(RuleViolation::new(RuleCode::WfNotAllowed, format!("guard `{other}` is not implemented for {}", def.name)).into())
+                }
+            }
+        }
         if let Some(p) = tx.person_by_resident_id(rid.as_str()).await? {
             let at = match tx.member(p.id).await? {
                 Some(m) => holder(tx, m.branch_id).await?,
@@ -151,16 +162,6 @@ impl<S: Store> Engine<S> {
                 ),
             )
             .into());
-        }
-        // IMP_LEGACY_AGE: admitted on/after 2017-01-01 → age ≥ 13 and a number; before, age ≥ 12 (智慧团建 FAQ).
-        let age = age_on(rid.birth_date(), *membership_date);
-        let numbered_era = *membership_date >= Date::from_ymd_opt(2017, 1, 1).unwrap_or(Date::MIN);
-        let floor = if numbered_era { 13 } else { 12 };
-        if age < floor {
-            return Err(RuleViolation::new(RuleCode::ImpLegacyAge, format!("aged {age} at admission on {membership_date}; at least {floor} is required for admissions {} 2017", if numbered_era { "from" } else { "before" })).into());
-        }
-        if numbered_era && development_number.is_none() {
-            return Err(RuleViolation::new(RuleCode::ImpLegacyAge, format!("admitted on {membership_date}: admissions since 2017-01-01 need a development number")).into());
         }
         let name = check_name(&row.name)?;
         let person = PersonRow {

@@ -400,3 +400,171 @@ pub fn publicity_end(
         .nth_working_day(start, days)
         .map_err(|e| RuleViolation::new(RuleCode::AdmPublicity, e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::admission::Meeting;
+
+    fn policy() -> AdmissionPolicy {
+        let def = crate::builtin()
+            .latest("admission")
+            .expect("shipped admission workflow");
+        AdmissionPolicy::from_definition(def).expect("shipped policy")
+    }
+
+    fn d(y: i32, m: u32, day: u32) -> Date {
+        Date::from_ymd_opt(y, m, day).expect("date")
+    }
+
+    fn meeting_facts<'a>(
+        p: &'a AdmissionPolicy,
+        data: &'a AdmissionData,
+        step: &'a AdmissionStep,
+        entitled: u32,
+    ) -> AdmissionFacts<'a> {
+        AdmissionFacts {
+            policy: p,
+            calendar: WorkingCalendar::china(),
+            birth_date: d(2010, 1, 1),
+            data,
+            step,
+            held_elsewhere: None,
+            committee: None,
+            mentors: Vec::new(),
+            sponsors: Vec::new(),
+            branch: BranchFact {
+                entitled,
+                members: entitled + 1,
+                ..BranchFact::default()
+            },
+            archive_is_pdf: false,
+        }
+    }
+
+    fn meeting(present: u32, yes: u32) -> AdmissionStep {
+        AdmissionStep::HoldMeeting(Meeting {
+            date: d(2026, 10, 16),
+            entitled: 10,
+            present,
+            yes,
+        })
+    }
+
+    #[test]
+    fn adm_meeting_majority_variant_b_counts_yes_against_entitled_members() {
+        let p = policy();
+        assert_eq!(p.meeting_majority, MajorityBasis::Entitled);
+        let data = AdmissionData::default();
+        // 10 entitled, 6 present, 5 yes: > half of present, not > half of entitled.
+        let step = meeting(6, 5);
+        let err = check_guard("meeting_majority", &meeting_facts(&p, &data, &step, 10))
+            .expect_err("refused");
+        assert_eq!(err.code, RuleCode::AdmMeetingMajority);
+        assert_eq!(
+            err.message,
+            "5 yes votes of 10 voting-entitled members; more than half are required"
+        );
+        let step = meeting(6, 6);
+        assert_eq!(
+            check_guard("meeting_majority", &meeting_facts(&p, &data, &step, 10)),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn adm_meeting_majority_variant_a_counts_yes_against_members_present() {
+        let mut p = policy();
+        p.meeting_majority = MajorityBasis::Present;
+        let data = AdmissionData::default();
+        let step = meeting(6, 4);
+        assert_eq!(
+            check_guard("meeting_majority", &meeting_facts(&p, &data, &step, 10)),
+            Ok(())
+        );
+        let step = meeting(6, 3);
+        let err = check_guard("meeting_majority", &meeting_facts(&p, &data, &step, 10))
+            .expect_err("refused");
+        assert_eq!(
+            err.message,
+            "3 yes votes of 6 members present; more than half are required"
+        );
+    }
+
+    #[test]
+    fn adm_meeting_quorum_needs_more_than_half_of_entitled_members() {
+        let p = policy();
+        let data = AdmissionData::default();
+        let step = meeting(5, 5);
+        let err = check_guard("meeting_quorum", &meeting_facts(&p, &data, &step, 10))
+            .expect_err("refused");
+        assert_eq!(err.code, RuleCode::AdmMeetingQuorum);
+        let step = meeting(6, 6);
+        assert_eq!(
+            check_guard("meeting_quorum", &meeting_facts(&p, &data, &step, 10)),
+            Ok(())
+        );
+        let step = meeting(11, 6);
+        let err = check_guard("meeting_quorum", &meeting_facts(&p, &data, &step, 10))
+            .expect_err("refused");
+        assert_eq!(
+            err.message,
+            "11 present, but the branch has only 10 voting-entitled members"
+        );
+    }
+
+    #[test]
+    fn adm_publicity_five_working_days_from_28_september_2026_end_on_9_october() {
+        let end = publicity_end(
+            WorkingCalendar::china(),
+            d(2026, 9, 28),
+            policy().publicity_working_days,
+        )
+        .expect("in range");
+        assert_eq!(end, d(2026, 10, 9));
+        let err = publicity_end(WorkingCalendar::china(), d(2027, 1, 4), 5)
+            .expect_err("2027 not covered");
+        assert_eq!(err.code, RuleCode::AdmPublicity);
+    }
+
+    #[test]
+    fn adm_class_cap_applies_only_to_graduating_junior_and_senior_high_classes() {
+        let p = policy();
+        let data = AdmissionData::default();
+        let step = AdmissionStep::Approve {
+            date: d(2026, 10, 23),
+            committee: "SCH".into(),
+            number: String::new(),
+        };
+        let mut f = meeting_facts(&p, &data, &step, 0);
+        f.branch = BranchFact {
+            school_level: Some(SchoolLevel::JuniorHigh),
+            graduating: true,
+            class_size: Some(40),
+            members: 11,
+            entitled: 11,
+        };
+        assert_eq!(check_guard("class_cap", &f), Ok(()));
+        f.branch.members = 12;
+        let err = check_guard("class_cap", &f).expect_err("refused");
+        assert_eq!(err.code, RuleCode::AdmClassCap);
+        assert_eq!(
+            err.message,
+            "junior_high graduating class of 40 allows 12 members (30 %); admitting would make 13"
+        );
+        f.branch.graduating = false;
+        assert_eq!(check_guard("class_cap", &f), Ok(()));
+        f.branch = BranchFact {
+            school_level: Some(SchoolLevel::SeniorHigh),
+            graduating: true,
+            class_size: None,
+            members: 1,
+            entitled: 1,
+        };
+        let err = check_guard("class_cap", &f).expect_err("no class size");
+        assert_eq!(
+            err.message,
+            "the graduating class's size is not recorded; set class_size on the branch"
+        );
+    }
+}
