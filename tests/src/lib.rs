@@ -823,7 +823,7 @@ impl TestApp {
         }
     }
 
-    /// The resident IDs stored in `persons` ending like `suffix` (test helper for stored forms).
+    /// Every resident ID stored in `persons`, sorted (to check the stored form, e.g. an uppercase `X`).
     pub async fn stored_resident_ids(&self) -> Vec<String> {
         let sql = "SELECT resident_id FROM persons ORDER BY resident_id";
         match &self.raw {
