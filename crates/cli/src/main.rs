@@ -372,6 +372,9 @@ enum WorkflowsCmd {
         /// Directory of workflow files.
         #[arg(default_value = "workflows")]
         dir: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Print a workflow as a Mermaid state diagram.
     Graph {
@@ -509,8 +512,22 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 
 fn workflows(cmd: &WorkflowsCmd) -> Result<(), Failure> {
     match cmd {
-        WorkflowsCmd::Check { dir } => match Registry::load_dir(dir) {
+        WorkflowsCmd::Check { dir, json } => match Registry::load_dir(dir) {
             Ok(reg) => {
+                let files: Vec<_> = reg
+                    .iter()
+                    .map(|d| {
+                        serde_json::json!({
+                            "file": d.file, "name": d.name, "version": d.version, "states": d.states.len(),
+                            "transitions": d.transitions.len(), "sha256": d.sha256,
+                        })
+                    })
+                    .collect();
+                if *json {
+                    return print_json(
+                        &serde_json::json!({ "ok": true, "files": files, "errors": [] }),
+                    );
+                }
                 for d in reg.iter() {
                     println!(
                         "ok  {} ({} v{}, {} states, {} transitions, sha256 {})",
@@ -525,8 +542,16 @@ fn workflows(cmd: &WorkflowsCmd) -> Result<(), Failure> {
                 Ok(())
             }
             Err(errors) => {
-                for e in &errors {
-                    eprintln!("{e}");
+                if *json {
+                    let list: Vec<_> = errors
+                        .iter()
+                        .map(|e| serde_json::json!({ "file": e.file, "line": e.line, "rule": e.rule.map(|r| r.as_str()), "message": e.message }))
+                        .collect();
+                    print_json(&serde_json::json!({ "ok": false, "files": [], "errors": list }))?;
+                } else {
+                    for e in &errors {
+                        eprintln!("{e}");
+                    }
                 }
                 Err(input(format!(
                     "{} error(s) in {}",
