@@ -126,10 +126,20 @@ CREATE TRIGGER transition_log_no_update BEFORE UPDATE OR DELETE ON transition_lo
 CREATE TRIGGER transition_log_no_truncate BEFORE TRUNCATE ON transition_log
     FOR EACH STATEMENT EXECUTE FUNCTION transition_log_append_only();
 
--- The head of the chain: last seq and its chain hash. One row.
+-- The head of the chain: last seq and its chain hash. One row. An append takes the next seq from it
+-- (UPDATE … RETURNING, which also locks the row until commit, serialising appends) and the trigger below moves
+-- its chain hash forward.
 CREATE TABLE log_head (
     id         INTEGER PRIMARY KEY CHECK (id = 1),
     seq        BIGINT NOT NULL,
     chain_hash BYTEA NOT NULL
 );
 INSERT INTO log_head (id, seq, chain_hash) VALUES (1, 0, decode(repeat('00', 32), 'hex'));
+CREATE FUNCTION transition_log_head() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE log_head SET chain_hash = NEW.chain_hash WHERE id = 1;
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER transition_log_head AFTER INSERT ON transition_log
+    FOR EACH ROW EXECUTE FUNCTION transition_log_head();

@@ -121,10 +121,13 @@ BEGIN SELECT RAISE(ABORT, 'transition_log is append-only'); END;
 CREATE TRIGGER transition_log_no_delete BEFORE DELETE ON transition_log
 BEGIN SELECT RAISE(ABORT, 'transition_log is append-only'); END;
 
--- The head of the chain: last seq and its chain hash. One row.
+-- The head of the chain: last seq and its chain hash. One row. An append takes the next seq from it
+-- (UPDATE … RETURNING, which also serialises appends) and the trigger below moves its chain hash forward.
 CREATE TABLE log_head (
     id         INTEGER PRIMARY KEY CHECK (id = 1),
     seq        INTEGER NOT NULL,
     chain_hash BLOB NOT NULL
 );
 INSERT INTO log_head (id, seq, chain_hash) VALUES (1, 0, zeroblob(32));
+CREATE TRIGGER transition_log_head AFTER INSERT ON transition_log
+BEGIN UPDATE log_head SET chain_hash = NEW.chain_hash WHERE id = 1; END;

@@ -449,10 +449,7 @@ macro_rules! sql_tx_impl {
                 .bind(&row.chain_hash)
                 .execute(&mut *self.0)
                 .await?;
-                $crate::sqlx::query("UPDATE log_head SET chain_hash = $1 WHERE id = 1")
-                    .bind(&row.chain_hash)
-                    .execute(&mut *self.0)
-                    .await?;
+                // The trigger `transition_log_head` has moved log_head.chain_hash to this entry's chain hash.
                 Ok(row)
             }
 
