@@ -115,6 +115,21 @@ fn legacy_id(region: &str, birth: Date, seq: u32) -> String {
     format!("{first17}{check}")
 }
 
+/// The generator settings of the demo roster: `cfg.applicants` applicants of seed `cfg.seed` from five real
+/// counties, applying 2–20 March 2026, spread over `classes` round-robin; every 25th is 13 years old on the
+/// application date and every 100th has a wrong check character.
+pub fn roster_config(cfg: &DemoConfig, classes: &[String]) -> GeneratorConfig {
+    GeneratorConfig {
+        seed: cfg.seed,
+        applicants: cfg.applicants,
+        county_codes: ["110108", "110105", "130104", "320102", "440106"].map(String::from).to_vec(),
+        application_window: (d(2026, 3, 2), d(2026, 3, 20)),
+        classes: classes.to_vec(),
+        under_age_every: 25,
+        bad_checksum_every: 100,
+    }
+}
+
 impl<S: Store> Engine<S> {
     /// Runs the demo on an empty database. Errors: [`EngineError::Input`] if the database already holds
     /// organisations; any store error.
@@ -207,21 +222,7 @@ impl<S: Store> Engine<S> {
         }
 
         // The roster: generated applicants, one file per class as schools send them.
-        let generated = generate(&GeneratorConfig {
-            seed: cfg.seed,
-            applicants: cfg.applicants,
-            county_codes: vec![
-                "110108".into(),
-                "110105".into(),
-                "130104".into(),
-                "320102".into(),
-                "440106".into(),
-            ],
-            application_window: (d(2026, 3, 2), d(2026, 3, 20)),
-            classes: branches.iter().map(|b| b.code.clone()).collect(),
-            under_age_every: 25,
-            bad_checksum_every: 100,
-        });
+        let generated = generate(&roster_config(cfg, &branches.iter().map(|b| b.code.clone()).collect::<Vec<_>>()));
         let mut refused: BTreeMap<String, usize> = BTreeMap::new();
         let mut flagged: BTreeMap<String, usize> = BTreeMap::new();
         let procedure = Instant::now();
