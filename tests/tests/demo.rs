@@ -38,7 +38,7 @@ fn expected(cfg: &DemoConfig) -> Expected {
     let codes = branch_codes();
     let rows = generate(&roster_config(cfg, &codes));
     let mut e = Expected::default();
-    let mut bump = |m: &mut BTreeMap<String, usize>, k: &str, n: usize| {
+    let bump = |m: &mut BTreeMap<String, usize>, k: &str, n: usize| {
         if n > 0 {
             *m.entry(k.to_owned()).or_insert(0) += n;
         }

@@ -26,9 +26,6 @@ fn applicants_csv(rows: &[(&str, String, &str)]) -> String {
 }
 
 both_backends!(
-    #[ignore = "engine bug: Engine::import_roster returns the parse errors of tuanji_import::parse_roster \
-                before running the engine checks, so the 13-year-old applicant's ADM_AGE_MIN row (line 7) is \
-                not reported together with the ID_CHECKSUM and ID_FORMAT rows"]
     roster_import_reports_every_bad_row_and_writes_nothing,
     |app| async move {
         let app = app.with_school().await;

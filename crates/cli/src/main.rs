@@ -15,6 +15,26 @@ use tuanji_engine::demo::DemoConfig;
 use tuanji_engine::{with_engine, Actor, AnyEngine, EngineError, DEFAULT_DATABASE_URL};
 use tuanji_workflow::Registry;
 
+/// `println!` that ends the program quietly when standard output is closed (`tuanji log | head`).
+macro_rules! println {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
+/// `print!`, likewise.
+macro_rules! print {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if write!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 /// The GB/T 2260 tables shipped in the repository.
 const DATA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/china-division");
 
@@ -387,6 +407,13 @@ enum WorkflowsCmd {
 }
 
 fn date(s: &str) -> Result<NaiveDate, String> {
+    let t = s.trim();
+    let b = t.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return Err(format!(
+            "`{s}` is not a date: use YYYY-MM-DD, e.g. 2026-10-16"
+        ));
+    }
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
         .map_err(|_| format!("`{s}` is not a date: use YYYY-MM-DD, e.g. 2026-10-16"))
 }
@@ -804,7 +831,22 @@ async fn dispatch<S: tuanji_store::Store>(
         } => {
             let rows = e.log(member.as_deref(), limit).await?;
             if json {
-                print_json(&rows)?;
+                // rule_codes and payload are stored as JSON text: show them as JSON, not as strings.
+                let mut out = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    let mut v = serde_json::to_value(r).map_err(|e| Failure {
+                        code: None,
+                        message: e.to_string(),
+                        status: 3,
+                    })?;
+                    for field in ["rule_codes", "payload"] {
+                        let text = v[field].as_str().unwrap_or("null").to_owned();
+                        v[field] =
+                            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+                    }
+                    out.push(v);
+                }
+                print_json(&out)?;
             } else {
                 let mut t = table(&[
                     "seq",

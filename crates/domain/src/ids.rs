@@ -272,42 +272,65 @@ fn describe(c: char) -> String {
 
 /// Masks everything in `s` that looks like an identity number, for messages about bad input.
 ///
-/// Every maximal run of ASCII letters and digits that is at least 10 characters long and mostly
-/// digits (at least half) keeps its first 6 and last 4 characters; the characters between become
-/// `*`. An 18-character ID becomes `110105********1234`; other text is unchanged.
+/// A run is a maximal sequence of letters and digits (full-width digits included), which may continue over a
+/// single separator (`-`, space, `.`, `/`) standing between two digits, as in `110108-20090401-2011`. Every run
+/// of at least 10 letters and digits, at least half of them digits, keeps its first 6 and last 4 letters or
+/// digits; those between become `*` and separators stay. An 18-character ID becomes `110105********1234`;
+/// other text is unchanged.
 ///
 /// ```
 /// use tuanji_domain::mask_id_like;
 /// assert_eq!(mask_id_like("11010519491231002X"), "110105********002X");
 /// assert_eq!(mask_id_like("bad id 1101051949123100 (16 digits)"), "bad id 110105******3100 (16 digits)");
+/// assert_eq!(mask_id_like("110108-20090401-2011"), "110108-********-2011");
 /// assert_eq!(mask_id_like("organisation"), "organisation");
 /// ```
 pub fn mask_id_like(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
-    let mut run: Vec<char> = Vec::new();
-    for c in s.chars() {
-        if c.is_ascii_alphanumeric() {
-            run.push(c);
-        } else {
-            flush_run(&mut out, &mut run);
-            out.push(c);
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_alphanumeric() {
+            out.push(chars[i]);
+            i += 1;
+            continue;
         }
+        let start = i;
+        while i < chars.len() {
+            let joins = is_separator(chars[i])
+                && chars[i - 1].is_numeric()
+                && chars.get(i + 1).is_some_and(|c| c.is_numeric());
+            if chars[i].is_alphanumeric() || joins {
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        flush_run(&mut out, &chars[start..i]);
     }
-    flush_run(&mut out, &mut run);
     out
 }
 
-fn flush_run(out: &mut String, run: &mut Vec<char>) {
-    let len = run.len();
-    let digits = run.iter().filter(|c| c.is_ascii_digit()).count();
+fn is_separator(c: char) -> bool {
+    matches!(c, '-' | ' ' | '.' | '/' | '\u{3000}')
+}
+
+fn flush_run(out: &mut String, run: &[char]) {
+    let len = run.iter().filter(|c| !is_separator(**c)).count();
+    let digits = run.iter().filter(|c| c.is_numeric()).count();
     if len >= 10 && digits * 2 >= len {
-        out.extend(&run[..6]);
-        out.extend(std::iter::repeat_n('*', len - 10));
-        out.extend(&run[len - 4..]);
+        let mut seen = 0;
+        for &c in run {
+            if is_separator(c) {
+                out.push(c);
+                continue;
+            }
+            seen += 1;
+            out.push(if seen <= 6 || seen > len - 4 { c } else { '*' });
+        }
     } else {
         out.extend(run.iter());
     }
-    run.clear();
 }
 
 #[cfg(test)]
@@ -493,6 +516,12 @@ mod tests {
             "id=110105********002x;"
         );
         assert_eq!(mask_id_like("ADM_AGE_MIN"), "ADM_AGE_MIN");
+        assert_eq!(mask_id_like("110108 20090315 101X"), "110108 ******** 101X");
+        assert_eq!(
+            mask_id_like("１１０１０８２００８０１１０５００４"),
+            "１１０１０８********５００４"
+        );
+        assert_eq!(mask_id_like("2026-10-16"), "2026-10-16");
         assert_eq!(mask_id_like("2026"), "2026");
         assert_eq!(
             mask_id_like("中文 11010519491231002X 中文"),

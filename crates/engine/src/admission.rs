@@ -252,6 +252,12 @@ pub(crate) fn codes_of(machine: &str, t: &TransitionDef) -> Vec<String> {
 
 /// The role the actor acts in: the claimed one if the transition allows it, else the transition's first role.
 pub(crate) fn role_for(actor: &Actor, t: &TransitionDef, def: &Definition) -> EngineResult<String> {
+    check_text("actor", &actor.name, 100)?;
+    if actor.name.trim().is_empty() {
+        return Err(EngineError::Input(
+            "the actor (who issues the command) must be named".into(),
+        ));
+    }
     match &actor.role {
         Some(r) if t.roles.contains(r) => Ok(r.clone()),
         Some(r) => Err(EngineError::Rule(RuleViolation::new(
@@ -285,7 +291,29 @@ pub(crate) fn check_name(name: &str) -> EngineResult<String> {
             "a name must have 1–50 characters; got {chars}"
         )));
     }
+    if n.chars().any(char::is_control) {
+        return Err(EngineError::Input(
+            "a name may not contain control characters (line breaks, tabs)".into(),
+        ));
+    }
     Ok(n.to_owned())
+}
+
+/// Free text recorded in the log: at most `max` characters, no control characters.
+pub(crate) fn check_text(field: &str, text: &str, max: usize) -> EngineResult<String> {
+    let t = text.trim();
+    let n = t.chars().count();
+    if n > max {
+        return Err(EngineError::Input(format!(
+            "{field} has {n} characters; at most {max} are allowed"
+        )));
+    }
+    if t.chars().any(char::is_control) {
+        return Err(EngineError::Input(format!(
+            "{field} contains a control character (line break, tab, …)"
+        )));
+    }
+    Ok(t.to_owned())
 }
 
 /// Where a person is held, for ID_UNIQUE messages: "共青团…委员会 (code)".
@@ -369,9 +397,13 @@ impl<S: Store> Engine<S> {
                 }
             }
         }
+        let class = match &app.class {
+            Some(c) if !c.trim().is_empty() => Some(check_text("class", c, 50)?),
+            _ => None,
+        };
         let step = AdmissionStep::Apply {
             date: app.date,
-            class: app.class.clone(),
+            class,
         };
         let data = AdmissionData::default();
         let facts = AdmissionFacts {
@@ -399,7 +431,10 @@ impl<S: Store> Engine<S> {
                     resident_id: rid.as_str().to_owned(),
                     name,
                     sex: rid.sex().as_str().to_owned(),
-                    ethnicity: app.ethnicity.clone().filter(|e| !e.trim().is_empty()),
+                    ethnicity: match &app.ethnicity {
+                        Some(e) if !e.trim().is_empty() => Some(check_text("ethnicity", e, 20)?),
+                        _ => None,
+                    },
                     birth_date: rid.birth_date(),
                 };
                 tx.insert_person(&p)
@@ -499,8 +534,9 @@ impl<S: Store> Engine<S> {
     /// A person by resident ID (18 characters), development number (12 digits) or admission instance id.
     pub(crate) async fn find_person(&self, tx: &mut S::Tx, r: &str) -> EngineResult<PersonRow> {
         let r = r.trim();
-        let found = if r.len() == 18 {
-            tx.person_by_resident_id(&r.to_ascii_uppercase()).await?
+        let found = if r.chars().count() == 18 {
+            let rid = ResidentId::parse(r, self.today())?;
+            tx.person_by_resident_id(rid.as_str()).await?
         } else if r.len() == 12 && r.bytes().all(|b| b.is_ascii_digit()) {
             match tx.number(r).await? {
                 Some(n) => tx.person(n.person_id).await?,
@@ -662,7 +698,7 @@ impl<S: Store> Engine<S> {
             } => AdmissionStep::RecordClass(ClassRecord {
                 date: *date,
                 minutes: *minutes,
-                topic: topic.trim().to_owned(),
+                topic: check_text("topic", topic, 500)?,
             }),
             AdmissionCommand::DetermineTarget { date } => {
                 AdmissionStep::DetermineTarget { date: *date }
@@ -680,12 +716,12 @@ impl<S: Store> Engine<S> {
             }
             AdmissionCommand::RecordObjection { date, text } => AdmissionStep::RecordObjection {
                 date: *date,
-                text: text.trim().to_owned(),
+                text: check_text("text", text, 500)?,
             },
             AdmissionCommand::ResolveObjection { date, resolution } => {
                 AdmissionStep::ResolveObjection {
                     date: *date,
-                    resolution: resolution.trim().to_owned(),
+                    resolution: check_text("resolution", resolution, 500)?,
                 }
             }
             AdmissionCommand::SubmitForm {
@@ -732,15 +768,15 @@ impl<S: Store> Engine<S> {
             }
             AdmissionCommand::Annul { date, reason } => AdmissionStep::Annul {
                 date: *date,
-                reason: reason.trim().to_owned(),
+                reason: check_text("reason", reason, 500)?,
             },
             AdmissionCommand::Reject { date, reason } => AdmissionStep::Reject {
                 date: *date,
-                reason: reason.trim().to_owned(),
+                reason: check_text("reason", reason, 500)?,
             },
             AdmissionCommand::Withdraw { date, reason } => AdmissionStep::Withdraw {
                 date: *date,
-                reason: reason.trim().to_owned(),
+                reason: check_text("reason", reason, 500)?,
             },
         };
         // The sponsors on the form must still be in good standing on the meeting date.

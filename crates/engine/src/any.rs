@@ -1,6 +1,7 @@
 //! Dispatch on the database URL: `sqlite://…` (the embedded default) or `postgres://…`.
 
 use crate::{Engine, EngineError, EngineResult};
+use tuanji_store::StoreError;
 use tuanji_store_postgres::PgStore;
 use tuanji_store_sqlite::SqliteStore;
 
@@ -22,17 +23,26 @@ impl AnyEngine {
     /// Errors: [`EngineError::Input`] for a URL that is neither `sqlite:` nor `postgres:`/`postgresql:`;
     /// [`EngineError::Store`] when the database cannot be opened or migrated.
     pub async fn connect(url: &str) -> EngineResult<Self> {
+        let opened = |e: StoreError| match e {
+            StoreError::BadUrl(m) => EngineError::Input(format!("bad database URL {m}")),
+            StoreError::Migrate(m) => EngineError::Store(StoreError::Migrate(m)),
+            other => EngineError::Unavailable(format!(
+                "cannot open the database {}: {other}",
+                redact(url)
+            )),
+        };
         if url.starts_with("sqlite:") {
             Ok(AnyEngine::Sqlite(Engine::new(
-                SqliteStore::connect(url).await?,
+                SqliteStore::connect(url).await.map_err(opened)?,
             )?))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Ok(AnyEngine::Postgres(Engine::new(
-                PgStore::connect(url, 16).await?,
+                PgStore::connect(url, 16).await.map_err(opened)?,
             )?))
         } else {
             Err(EngineError::Input(format!(
-                "unsupported database URL `{url}`: use sqlite://FILE or postgres://USER:PASSWORD@HOST/DB"
+                "unsupported database URL `{}`: use sqlite://FILE or postgres://USER:PASSWORD@HOST/DB",
+                redact(url)
             )))
         }
     }
@@ -63,4 +73,36 @@ macro_rules! with_engine {
             $crate::AnyEngine::Postgres($e) => $body,
         }
     };
+}
+
+/// The URL with its password replaced by `***`, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme + 3],
+                    &creds[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redact_hides_the_password_only() {
+        assert_eq!(
+            super::redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(super::redact("postgres://h/db"), "postgres://h/db");
+        assert_eq!(super::redact("sqlite://tuanji.db"), "sqlite://tuanji.db");
+    }
 }

@@ -25,6 +25,8 @@ pub const JUNIOR_COMMITTEE: &str = "110108-JH";
 pub const SENIOR_COMMITTEE: &str = "110108-SH";
 /// Students per demo class.
 pub const CLASS_SIZE: u32 = 50;
+/// Most applicants the demo accepts (the classes hold 50 students each; more only exercises the refusals).
+pub const MAX_DEMO_APPLICANTS: usize = 100_000;
 /// Numbers allocated to the junior-high committee for 2026.
 pub const JUNIOR_QUOTA: i64 = 120;
 /// Numbers allocated to the senior-high committee for 2026.
@@ -122,7 +124,9 @@ pub fn roster_config(cfg: &DemoConfig, classes: &[String]) -> GeneratorConfig {
     GeneratorConfig {
         seed: cfg.seed,
         applicants: cfg.applicants,
-        county_codes: ["110108", "110105", "130104", "320102", "440106"].map(String::from).to_vec(),
+        county_codes: ["110108", "110105", "130104", "320102", "440106"]
+            .map(String::from)
+            .to_vec(),
         application_window: (d(2026, 3, 2), d(2026, 3, 20)),
         classes: classes.to_vec(),
         under_age_every: 25,
@@ -139,6 +143,12 @@ impl<S: Store> Engine<S> {
         progress: Progress<'_>,
     ) -> EngineResult<DemoSummary> {
         let wall = Instant::now();
+        if !(1..=MAX_DEMO_APPLICANTS).contains(&cfg.applicants) {
+            return Err(EngineError::Input(format!(
+                "the demo takes 1 to {MAX_DEMO_APPLICANTS} applicants; got {}",
+                cfg.applicants
+            )));
+        }
         {
             let mut tx = self.store().begin_read().await?;
             let n = tx.org_count().await?;
@@ -203,7 +213,12 @@ impl<S: Store> Engine<S> {
             for k in 0..5u32 {
                 let birth = d(born_year, 1 + k, 3 + bi as u32);
                 let rid = legacy_id(DEMO_COUNTY, birth, 500 + bi as u32 * 10 + k);
-                let probation = if k == 4 { "2027-03-31" } else { "" };
+                // One member per class is on probation (留团察看) for a few more months.
+                let probation = if k == 4 {
+                    tuanji_domain::add_months(self.today(), 4).to_string()
+                } else {
+                    String::new()
+                };
                 roster.push_str(&format!(
                     "团员{bi}-{k},{rid},2025-05-04,2025{legacy_serial:08},{probation}\n"
                 ));
@@ -222,7 +237,10 @@ impl<S: Store> Engine<S> {
         }
 
         // The roster: generated applicants, one file per class as schools send them.
-        let generated = generate(&roster_config(cfg, &branches.iter().map(|b| b.code.clone()).collect::<Vec<_>>()));
+        let generated = generate(&roster_config(
+            cfg,
+            &branches.iter().map(|b| b.code.clone()).collect::<Vec<_>>(),
+        ));
         let mut refused: BTreeMap<String, usize> = BTreeMap::new();
         let mut flagged: BTreeMap<String, usize> = BTreeMap::new();
         let procedure = Instant::now();
@@ -234,13 +252,16 @@ impl<S: Store> Engine<S> {
                 .filter(|g| g.class == b.code)
                 .cloned()
                 .collect();
-            loop {
+            while !rows.is_empty() {
                 let bytes = to_roster_csv(&rows);
                 match self.import_roster(&secretary, &b.code, &bytes, false).await {
                     Ok(_) => break,
                     Err(EngineError::Rows(errors)) => {
                         // The school takes the refused rows out and sends the roster again.
                         let bad: Vec<usize> = errors.iter().map(|e| e.line).collect();
+                        if !bad.iter().any(|&line| line >= 2) {
+                            return Err(EngineError::Rows(errors));
+                        }
                         for e in &errors {
                             let code = e.code.map_or("INPUT".to_owned(), |c| c.as_str().to_owned());
                             *refused.entry(code).or_insert(0) += 1;

@@ -59,6 +59,9 @@ pub enum EngineError {
     /// A workflow file is invalid.
     #[error("{0}")]
     Workflow(#[from] LoadError),
+    /// The database cannot be reached or opened.
+    #[error("{0}")]
+    Unavailable(String),
     /// The database failed.
     #[error("{0}")]
     Store(#[from] StoreError),
@@ -72,7 +75,7 @@ impl EngineError {
             | EngineError::Rows(_)
             | EngineError::Input(_)
             | EngineError::Conflict(_) => 1,
-            EngineError::Workflow(_) | EngineError::Store(_) => 3,
+            EngineError::Workflow(_) | EngineError::Unavailable(_) | EngineError::Store(_) => 3,
         }
     }
 

@@ -58,7 +58,7 @@ fn number(year: i32, serial: i64) -> EngineResult<String> {
 impl<S: Store> Engine<S> {
     /// Allocates `count` numbers of `year` to the committee `org`, granted by `by` (default: its parent).
     ///
-    /// Errors: [`EngineError::Input`] when `org` is unknown or a branch, `by` is not a superior of `org`,
+    /// Errors: [`EngineError::Input`] when `org` is unknown or a branch, `by` is not a strict superior of `org`, the date is after today, the year is after next year,
     /// `count` is not in 1..=99,999,999, the year is not 2017..=9999, or the year's serial space would overflow.
     pub async fn allocate_quota(
         &self,
@@ -76,6 +76,18 @@ impl<S: Store> Engine<S> {
         if !(2017..=9999).contains(&year) {
             return Err(EngineError::Input(format!(
                 "year must be 2017 or later (numbered development began in 2017); got {year}"
+            )));
+        }
+        let today = self.today();
+        if date > today {
+            return Err(EngineError::Input(format!(
+                "the allocation is dated {date}, after today ({today})"
+            )));
+        }
+        let latest = chrono::Datelike::year(&today) + 1;
+        if year > latest {
+            return Err(EngineError::Input(format!(
+                "numbers can be allocated up to next year ({latest}); got {year}"
             )));
         }
         self.retrying(|| async {
@@ -97,7 +109,7 @@ impl<S: Store> Engine<S> {
                     None => target.clone(),
                 },
             };
-            if granter.id != target.id && !granter.covers(&target) {
+            if granter.id == target.id || !granter.covers(&target) {
                 return Err(EngineError::Input(format!(
                     "{} ({}) is not a superior of {} ({}) and cannot allocate its numbers",
                     granter.name, granter.code, target.name, target.code

@@ -5,8 +5,8 @@
 use crate::admission::{check_name, codes_of, holder, role_for, to_json, Application};
 use crate::{Actor, Engine, EngineError, EngineResult};
 use serde::Serialize;
-use tuanji_domain::{Date, RuleCode, RuleViolation};
-use tuanji_import::roster::{parse_roster, Encoding, RosterRow, RosterRowKind, RowError};
+use tuanji_domain::{add_months, age_on, Date, RuleCode, RuleViolation};
+use tuanji_import::roster::{parse_roster_rows, Encoding, RosterRow, RosterRowKind, RowError};
 use tuanji_store::{
     InstanceRow, MemberRow, NewLogEntry, NumberRow, OrgRow, PersonRow, Store, StoreError, StoreTx,
 };
@@ -53,10 +53,12 @@ impl<S: Store> Engine<S> {
         dry_run: bool,
     ) -> EngineResult<RosterReport> {
         let today = self.today();
-        let roster = parse_roster(bytes, today).map_err(EngineError::Rows)?;
+        // Rows that parse are checked by the engine too, so one pass reports every bad row.
+        let parsed = parse_roster_rows(bytes, today).map_err(EngineError::Rows)?;
+        let roster = parsed.roster;
         let mut tx = self.store().begin().await?;
         let b = self.branch_by_code(&mut tx, branch).await?;
-        let mut errors = Vec::new();
+        let mut errors = parsed.errors;
         let (mut applicants, mut members) = (0, 0);
         for row in &roster.rows {
             let res = match &row.kind {
@@ -95,6 +97,7 @@ impl<S: Store> Engine<S> {
             }
         }
         if !errors.is_empty() {
+            errors.sort_by_key(|e| e.line);
             return Err(EngineError::Rows(errors));
         }
         if !dry_run {
@@ -145,7 +148,11 @@ impl<S: Store> Engine<S> {
                 "legacy_age" => {}
                 "person_unique" => {} // checked just below, with the holder's name
                 other => {
-                    return Err(RuleViolation::new(RuleCode::WfNotAllowed, format!("guard `{other}` is not implemented for {}", def.name)).into())
+                    return Err(RuleViolation::new(
+                        RuleCode::WfNotAllowed,
+                        format!("guard `{other}` is not implemented for {}", def.name),
+                    )
+                    .into())
                 }
             }
         }
@@ -162,6 +169,24 @@ impl<S: Store> Engine<S> {
                 ),
             )
             .into());
+        }
+        // STD_PROBATION: a probation lasts 6 or 12 months; STD_AGE_OUT: members leave at 28 (团章 Art. 1).
+        let today = self.today();
+        if let Some(until) = probation_until {
+            if *until <= today {
+                return Err(RuleViolation::new(
+                    RuleCode::StdProbation,
+                    format!("the probation ended on {until}; import the member without 留团察看至"),
+                )
+                .into());
+            }
+            if *until > add_months(today, 12) {
+                return Err(RuleViolation::new(RuleCode::StdProbation, format!("a probation lasts 6 or 12 months; {until} is more than 12 months from today ({today})")).into());
+            }
+        }
+        let age = age_on(rid.birth_date(), today);
+        if age >= 28 {
+            return Err(RuleViolation::new(RuleCode::StdAgeOut, format!("{} is {age}: members leave the League at 28 (超龄离团); League posts, which keep a member on, are not recorded yet", rid.masked())).into());
         }
         let name = check_name(&row.name)?;
         let person = PersonRow {
@@ -191,6 +216,17 @@ impl<S: Store> Engine<S> {
             opened_on: *membership_date,
         };
         tx.insert_instance(&inst).await?;
+        if let Some(n) = &development_number {
+            let serial = n.serial() as i64;
+            if let Some(a) = tx.allocation_covering(n.year(), serial).await? {
+                let org = holder(tx, a.org_id).await?;
+                return Err(RuleViolation::new(
+                    RuleCode::AdmNumberRequired,
+                    format!("development number {} lies in the range allocated to {org} on {}; numbers from an allocation are issued only by approvals", n.as_str(), a.effective_date),
+                )
+                .into());
+            }
+        }
         if let Some(n) = &data.number {
             if tx.number(n).await?.is_some() {
                 return Err(RuleViolation::new(

@@ -432,6 +432,27 @@ fn numbered_era_start() -> Date {
 /// Lines with only blanks or commas are skipped. A file with a header but no rows is an error.
 /// Errors come in line order; messages never hold a full ID number or a name.
 pub fn parse_roster(bytes: &[u8], today: Date) -> Result<Roster, Vec<RowError>> {
+    let parsed = parse_roster_rows(bytes, today)?;
+    if parsed.errors.is_empty() {
+        Ok(parsed.roster)
+    } else {
+        Err(parsed.errors)
+    }
+}
+
+/// A roster whose rows were checked one by one: the good rows, and the errors of the bad ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedRoster {
+    /// The rows without errors, in file order.
+    pub roster: Roster,
+    /// Every bad row's errors (empty when the file is clean).
+    pub errors: Vec<RowError>,
+}
+
+/// Like [`parse_roster`], but keeps the good rows beside the bad rows' errors, so a caller can check the good
+/// rows further and report everything at once. `Err` only when the file as a whole is unusable (encoding,
+/// header, no rows).
+pub fn parse_roster_rows(bytes: &[u8], today: Date) -> Result<ParsedRoster, Vec<RowError>> {
     let (encoding, text) = decode(bytes).map_err(|e| vec![e])?;
     let records = records(&text).map_err(|e| vec![e])?;
     let Some(((header_line, header), body)) = records.split_first() else {
@@ -506,11 +527,10 @@ pub fn parse_roster(bytes: &[u8], today: Date) -> Result<Roster, Vec<RowError>> 
             errors.extend(row_errors);
         }
     }
-    if errors.is_empty() {
-        Ok(Roster { encoding, rows })
-    } else {
-        Err(errors)
-    }
+    Ok(ParsedRoster {
+        roster: Roster { encoding, rows },
+        errors,
+    })
 }
 
 fn read_header(line: usize, header: &csv::StringRecord, errors: &mut Vec<RowError>) -> HeaderMap {

@@ -33,7 +33,7 @@ impl PgStore {
             PgConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl(format!("{e}")))?;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(60))
+            .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts)
             .await?;
         MIGRATOR.run(&pool).await?;

@@ -32,11 +32,11 @@ impl SqliteStore {
     pub async fn connect(url: &str) -> StoreResult<Self> {
         if url.contains(":memory:") || url.contains("mode=memory") {
             return Err(StoreError::BadUrl(format!(
-                "{url}: in-memory SQLite is not supported; give a file, e.g. sqlite://tuanji.db"
+                "`{url}`: in-memory SQLite is not supported; give a file, e.g. sqlite://tuanji.db"
             )));
         }
         let opts = SqliteConnectOptions::from_str(url)
-            .map_err(|e| StoreError::BadUrl(format!("{url}: {e}")))?
+            .map_err(|e| StoreError::BadUrl(format!("`{url}`: {e}")))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)

@@ -402,6 +402,12 @@ pub trait StoreTx: Send {
         org_id: Uuid,
         year: i32,
     ) -> impl Future<Output = StoreResult<Vec<AllocationRow>>> + Send;
+    /// The allocation of `year` whose range contains `serial`, if any.
+    fn allocation_covering(
+        &mut self,
+        year: i32,
+        serial: i64,
+    ) -> impl Future<Output = StoreResult<Option<AllocationRow>>> + Send;
     /// Takes the next free serial from the organisation's allocations for the year, atomically
     /// (`UPDATE … SET used = used + 1 WHERE used < count RETURNING`): `(allocation id, serial)`, or `None` when
     /// every allocation is used up (ADM_QUOTA_EXHAUSTED).

@@ -141,6 +141,21 @@ macro_rules! sql_tx_impl {
                 .await?)
             }
 
+            async fn allocation_covering(
+                &mut self,
+                year: i32,
+                serial: i64,
+            ) -> $crate::StoreResult<Option<$crate::AllocationRow>> {
+                Ok($crate::sqlx::query_as(
+                    "SELECT * FROM quota_allocations WHERE year = $1 AND first_serial <= $2 \
+                     AND first_serial + count > $2 LIMIT 1",
+                )
+                .bind(year)
+                .bind(serial)
+                .fetch_optional(&mut *self.0)
+                .await?)
+            }
+
             async fn take_serial(
                 &mut self,
                 org_id: $crate::__Uuid,

@@ -154,6 +154,14 @@ pub fn check_guard(name: &str, f: &AdmissionFacts<'_>) -> Result<(), RuleViolati
             Some(_) => Ok(()),
             None => refuse(RuleCode::AdmPrereview, "the development target has not been pre-reviewed by a committee with approval authority"),
         },
+        "publicity_open" => match d.publicity {
+            Some((start, end)) if date >= start && date <= end => Ok(()),
+            Some((start, end)) => refuse(
+                RuleCode::AdmPublicity,
+                format!("objections are raised during publicity ({start} to {end}); {date} is outside it"),
+            ),
+            None => refuse(RuleCode::AdmPublicity, "the development target was never publicised"),
+        },
         "objection_open" => match d.open_objections() {
             0 => refuse(RuleCode::AdmPublicity, "there is no open objection to resolve"),
             _ => Ok(()),
@@ -319,6 +327,11 @@ fn mentors_valid(f: &AdmissionFacts<'_>) -> Result<(), RuleViolation> {
         AdmissionStep::AssignMentors { mentors, .. } => mentors,
         _ => &f.data.mentors,
     };
+    for (i, m) in mentors.iter().enumerate() {
+        if mentors[..i].contains(m) {
+            return refuse(RuleCode::AdmMentors, "the same mentor is named twice");
+        }
+    }
     let n = mentors.len() as u32;
     if n < p.mentors_min || n > p.mentors_max {
         return refuse(

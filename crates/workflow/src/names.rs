@@ -23,6 +23,7 @@ pub const GUARDS: &[(&str, RuleCode)] = &[
     ("observation_elapsed", RuleCode::AdmObservation),
     ("prereview_authority", RuleCode::AdmPrereview),
     ("prereviewed", RuleCode::AdmPrereview),
+    ("publicity_open", RuleCode::AdmPublicity),
     ("objection_open", RuleCode::AdmPublicity),
     ("publicity_elapsed", RuleCode::AdmPublicity),
     ("form_submitted", RuleCode::AdmDateOrder),

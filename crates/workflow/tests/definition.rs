@@ -167,7 +167,7 @@ fn shipped_admission_v1_transitions_are_exactly_the_designed_table() {
         "activist determine_target development_target [branch_secretary] [date_order,mentors_valid,observation_elapsed,class_hours_at_least,age_below] [] []",
         "development_target prereview development_target [committee_admin] [date_order,prereview_authority] [] []",
         "development_target publicise publicised [branch_secretary] [date_order,prereviewed] [] [compute_publicity_end]",
-        "publicised record_objection publicised [branch_secretary] [date_order] [] []",
+        "publicised record_objection publicised [branch_secretary] [date_order,publicity_open] [] []",
         "publicised resolve_objection publicised [branch_secretary] [date_order,objection_open] [] []",
         "publicised submit_form publicised [branch_secretary] [date_order,sponsors_valid] [] []",
         "publicised hold_meeting branch_approved [branch_secretary] [date_order,publicity_elapsed,form_submitted,sponsors_valid,age_below,meeting_quorum,meeting_majority] [] [start_membership]",
@@ -198,7 +198,13 @@ fn shipped_admission_v1_transitions_are_exactly_the_designed_table() {
 #[test]
 fn builtin_registry_holds_admission_v1_with_the_hash_of_the_shipped_bytes() {
     let registry = builtin();
-    assert_eq!(registry.len(), 1);
+    assert_eq!(registry.len(), 2, "admission v1 and standing v1");
+    assert_eq!(
+        registry
+            .get("standing", 1)
+            .map(|d| (d.states.len(), d.transitions.len())),
+        Some((2, 2))
+    );
     let def = registry.get("admission", 1).expect("admission v1");
     assert_eq!(def.file, "workflows/admission.v1.toml");
     use sha2::Digest;
