@@ -175,7 +175,19 @@ impl<S: Store> Engine<S> {
                 ));
             }
         }
-        let root = tx.org_by_code(ROOT_CODE).await?;
+        // The root: the one in the database, else the first central row of the file.
+        let root: Option<String> = match tx
+            .orgs_under("/")
+            .await?
+            .into_iter()
+            .find(|o| o.parent_id.is_none())
+        {
+            Some(o) => Some(o.code),
+            None => parsed
+                .iter()
+                .find(|r| r.kind == OrgKind::Central)
+                .map(|r| r.code.as_str().to_owned()),
+        };
         let mut known: HashMap<String, OrgRow> = HashMap::new();
         let (mut inserts, mut updates, mut by_kind) = (Vec::new(), Vec::new(), BTreeMap::new());
         // Resolve rows whose parent is known, pass after pass, so the file may list children before parents.
@@ -205,7 +217,7 @@ impl<S: Store> Engine<S> {
                     },
                 };
                 match self
-                    .org_row(&mut tx, r, parent.as_ref(), root.as_ref())
+                    .org_row(&mut tx, r, parent.as_ref(), root.as_deref())
                     .await?
                 {
                     Err(e) => errors.push(e),
@@ -269,7 +281,7 @@ impl<S: Store> Engine<S> {
         tx: &mut S::Tx,
         r: &OrgCsvRow,
         parent: Option<&OrgRow>,
-        root: Option<&OrgRow>,
+        root: Option<&str>,
     ) -> EngineResult<Result<(OrgRow, bool), RowError>> {
         let code = r.code.as_str().to_owned();
         let err = |column: &str, reason: String| {
@@ -287,12 +299,12 @@ impl<S: Store> Engine<S> {
                     "团中央 (central) is the root and has no parent".into(),
                 )
             }
-            (OrgKind::Central, None) if root.is_some_and(|o| o.code != code) => {
+            (OrgKind::Central, None) if root.is_some_and(|c| c != code) => {
                 return err(
                     "kind",
                     format!(
                         "the root 团中央 already exists (`{}`); there is only one",
-                        root.map_or("", |o| o.code.as_str())
+                        root.unwrap_or_default()
                     ),
                 )
             }

@@ -106,7 +106,12 @@ impl<S: Store> Engine<S> {
                         .org_by_id(p)
                         .await?
                         .ok_or_else(|| EngineError::Input("parent missing".into()))?,
-                    None => target.clone(),
+                    None => {
+                        return Err(EngineError::Input(format!(
+                            "{} ({}) is the root; no superior can allocate to it",
+                            target.name, target.code
+                        )))
+                    }
                 },
             };
             if granter.id == target.id || !granter.covers(&target) {
