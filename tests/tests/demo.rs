@@ -162,7 +162,7 @@ both_backends!(
             want.refused.keys().map(String::as_str).collect::<Vec<_>>(),
             staged
         );
-        let s = with_engine!(app.engine(), e => e.demo(&cfg, &|_, _| {}).await).expect("demo runs");
+        let s = with_engine!(app.engine(), e => e.demo(&cfg, &|_, _, _| {}).await).expect("demo runs");
         assert_eq!(s.roster_rows, APPLICANTS);
         assert_eq!(
             s.organisations,
@@ -207,7 +207,7 @@ both_backends!(
             }
         }
         // A second run on the same database is refused and writes nothing.
-        let err = with_engine!(app.engine(), e => e.demo(&cfg, &|_, _| {}).await)
+        let err = with_engine!(app.engine(), e => e.demo(&cfg, &|_, _, _| {}).await)
             .expect_err("needs an empty database");
         assert!(
             err.to_string()

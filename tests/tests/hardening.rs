@@ -224,14 +224,14 @@ both_backends!(
             applicants: 5,
             data_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/../data/china-division").into(),
         };
-        let s = with_engine!(app.engine(), e => e.demo(&cfg, &|_, _| {}).await).expect("demo");
+        let s = with_engine!(app.engine(), e => e.demo(&cfg, &|_, _, _| {}).await).expect("demo");
         assert_eq!(s.states.values().sum::<i64>(), 5);
         let none = DemoConfig {
             applicants: 0,
             ..cfg
         };
         let err =
-            with_engine!(app.engine(), e => e.demo(&none, &|_, _| {}).await).expect_err("zero");
+            with_engine!(app.engine(), e => e.demo(&none, &|_, _, _| {}).await).expect_err("zero");
         assert_eq!(
             err.to_string(),
             "the demo takes 1 to 100000 applicants; got 0"

@@ -501,6 +501,14 @@ fn progress_bar(message: &str) -> ProgressBar {
     pb
 }
 
+fn show(pb: &ProgressBar, what: &str, done: u64, total: u64) {
+    if pb.message() != what {
+        pb.set_message(what.to_owned());
+    }
+    pb.set_length(total);
+    pb.set_position(done);
+}
+
 fn read(path: &Path) -> Result<Vec<u8>, Failure> {
     std::fs::read(path).map_err(|e| input(format!("cannot read {}: {e}", path.display())))
 }
@@ -628,10 +636,7 @@ async fn dispatch<S: tuanji_store::Store>(
                 }
                 let pb = progress_bar("organisations");
                 let report = e
-                    .import_national_tree(&data, &|done, total| {
-                        pb.set_length(total);
-                        pb.set_position(done);
-                    })
+                    .import_national_tree(&data, &|what, done, total| show(&pb, what, done, total))
                     .await;
                 pb.finish_and_clear();
                 report?
@@ -883,7 +888,7 @@ async fn dispatch<S: tuanji_store::Store>(
             data,
             json,
         } => {
-            let pb = progress_bar("national tree");
+            let pb = progress_bar("organisations");
             let summary = e
                 .demo(
                     &DemoConfig {
@@ -891,10 +896,7 @@ async fn dispatch<S: tuanji_store::Store>(
                         applicants,
                         data_dir: data,
                     },
-                    &|done, total| {
-                        pb.set_length(total);
-                        pb.set_position(done);
-                    },
+                    &|what, done, total| show(&pb, what, done, total),
                 )
                 .await;
             pb.finish_and_clear();

@@ -305,8 +305,10 @@ impl<S: Store> Engine<S> {
         let cmd_date = |i: usize, base: Date| base + chrono::Days::new((i % 3) as u64);
         let mut alive: Vec<bool> = vec![true; applicants.len()];
 
+        let total = 3 * applicants.len() as u64;
         // Phase 1: talk, activist, mentors, classes, determination, pre-review, publicity, form.
         for (i, (bi, rid, app_date)) in applicants.iter().enumerate() {
+            progress("admission steps", i as u64, total);
             let b = &branches[*bi];
             let app_date = *app_date;
             let talk = if i % 31 == 3 {
@@ -471,6 +473,7 @@ impl<S: Store> Engine<S> {
 
         // Phase 2: branch general meetings (all before any approval: 4 entitled members per class).
         for (i, (_, rid, _)) in applicants.iter().enumerate() {
+            progress("branch meetings", (applicants.len() + i) as u64, total);
             if i % 29 == 2 {
                 // The last day of publicity (2026-10-09, after the National Day holiday) is still publicity.
                 run(
@@ -513,6 +516,7 @@ impl<S: Store> Engine<S> {
         let pdf = b"%PDF-1.4\n% Tuanji demo application form\n%%EOF\n".to_vec();
         let mut admitted_ids = Vec::new();
         for (i, (bi, rid, _)) in applicants.iter().enumerate() {
+            progress("approvals", (2 * applicants.len() + i) as u64, total);
             if !alive[i] {
                 continue;
             }

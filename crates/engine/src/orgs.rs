@@ -25,8 +25,8 @@ pub struct OrgImportReport {
     pub by_kind: BTreeMap<String, usize>,
 }
 
-/// Progress callback: (done, total).
-pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Send + Sync);
+/// Progress callback: (what is being done, done, total).
+pub type Progress<'a> = &'a (dyn Fn(&str, u64, u64) + Send + Sync);
 
 /// Levels of the tree: 0 central, 1 provincial, 2 city, 3 county, 4 township and basic-level committees,
 /// 5 general branch, 6 branch.
@@ -131,7 +131,7 @@ impl<S: Store> Engine<S> {
         let total = rows.len() as u64;
         for (i, chunk) in rows.chunks(2000).enumerate() {
             tx.insert_orgs(chunk).await?;
-            progress(((i * 2000) + chunk.len()) as u64, total);
+            progress("organisations", ((i * 2000) + chunk.len()) as u64, total);
         }
         tx.commit().await?;
         Ok(OrgImportReport {
