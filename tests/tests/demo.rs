@@ -162,7 +162,8 @@ both_backends!(
             want.refused.keys().map(String::as_str).collect::<Vec<_>>(),
             staged
         );
-        let s = with_engine!(app.engine(), e => e.demo(&cfg, &|_, _, _| {}).await).expect("demo runs");
+        let s =
+            with_engine!(app.engine(), e => e.demo(&cfg, &|_, _, _| {}).await).expect("demo runs");
         assert_eq!(s.roster_rows, APPLICANTS);
         assert_eq!(
             s.organisations,

@@ -537,12 +537,38 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     if let Cmd::Workflows(w) = &cli.cmd {
         return workflows(w);
     }
+    // Reading from a SQLite file that does not exist is a mistake (a typo in the path), not a new database.
+    let reads = matches!(
+        cli.cmd,
+        Cmd::Org(OrgCmd::List { .. })
+            | Cmd::Quota(QuotaCmd::Show { .. })
+            | Cmd::Member(_)
+            | Cmd::Log { .. }
+            | Cmd::Admission(AdmissionCmd::Replay { .. })
+    );
+    if let Some(path) = sqlite_path(&cli.database_url) {
+        if reads && !path.exists() {
+            return Err(input(format!(
+                "no database at {}: run `tuanji init` (or an import) first, or give --database-url",
+                path.display()
+            )));
+        }
+    }
     let engine = AnyEngine::connect(&cli.database_url).await?;
     let actor = Actor {
         name: cli.actor.clone(),
         role: cli.role.clone(),
     };
     with_engine!(&engine, e => dispatch(e, &actor, cli.cmd, &cli.database_url).await)
+}
+
+/// The file of a `sqlite://PATH` / `sqlite:PATH` URL (without query parameters).
+fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.contains(":memory:")).then(|| PathBuf::from(path))
 }
 
 fn workflows(cmd: &WorkflowsCmd) -> Result<(), Failure> {

@@ -433,11 +433,29 @@ fn admission_story(db: &str, dir: &Path) {
     assert_eq!(commands.len(), 20, "{commands:?}");
     assert_eq!(commands[0], "apply");
     assert_eq!(commands[19], "file_archive");
+    assert_eq!(
+        log[0]["payload"]["step"]["command"], "apply",
+        "payloads print as JSON"
+    );
+    assert_eq!(log[0]["rule_codes"][0], "ID_CHECKSUM");
     let out = ok(db, &["admission", "replay", a]);
     assert!(
         out.starts_with("20 entries replayed: the projection matches"),
         "{out}"
     );
+}
+
+#[test]
+fn reading_a_missing_sqlite_file_is_refused_and_creates_nothing() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = tmp.path().join("typo.db");
+    let db = format!("sqlite://{}", path.display());
+    let err = refused(&db, &["log"]);
+    assert!(
+        err.starts_with(&format!("error: no database at {}", path.display())),
+        "{err}"
+    );
+    assert!(!path.exists());
 }
 
 #[test]

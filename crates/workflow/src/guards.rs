@@ -95,6 +95,9 @@ pub fn check_guard(name: &str, f: &AdmissionFacts<'_>) -> Result<(), RuleViolati
             None => Ok(()),
         },
         "age_at_least" => {
+            if date < f.birth_date {
+                return refuse(RuleCode::AdmAgeMin, format!("{date} is before the applicant's birth date ({})", f.birth_date));
+            }
             let age = age_on(f.birth_date, date);
             if age < p.min_age {
                 return refuse(
