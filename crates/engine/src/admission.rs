@@ -518,6 +518,16 @@ impl<S: Store> Engine<S> {
         tx: &mut S::Tx,
         applicant: &str,
     ) -> EngineResult<(PersonRow, InstanceRow)> {
+        let key = applicant.trim();
+        if key.chars().count() == 18 {
+            let rid = ResidentId::parse(key, self.today())?;
+            if let Some(found) = tx
+                .person_with_latest_instance(rid.as_str(), "admission")
+                .await?
+            {
+                return Ok(found);
+            }
+        }
         let person = self.find_person(tx, applicant).await?;
         let inst = tx
             .latest_instance(person.id, "admission")
@@ -565,8 +575,10 @@ impl<S: Store> Engine<S> {
         &self,
         tx: &mut S::Tx,
         code: &str,
-        branch: &OrgRow,
+        branch: Option<&OrgRow>,
     ) -> EngineResult<CommitteeFact> {
+        let branch =
+            branch.ok_or_else(|| StoreError::Corrupt("the branch was not loaded".into()))?;
         let org = tx
             .org_by_code(code)
             .await?
@@ -625,35 +637,39 @@ impl<S: Store> Engine<S> {
         let role = role_for(actor, t, def)?;
         let mut data: AdmissionData = serde_json::from_str(&inst.data)
             .map_err(|e| StoreError::Corrupt(format!("instance {}: {e}", inst.id)))?;
-        let branch = tx
-            .org_by_id(inst.branch_id)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt(format!("instance {} has no branch", inst.id)))?;
-        // Meetings and approvals count the branch's members: serialise them per branch.
-        if matches!(
+        // Only the steps that check committees, counts or class caps need the branch's row.
+        let counts_members = matches!(
             cmd,
             AdmissionCommand::HoldMeeting { .. } | AdmissionCommand::Approve { .. }
-        ) {
-            tx.lock_org(branch.id).await?;
-        }
-
+        );
+        let branch = if counts_members
+            || matches!(
+                cmd,
+                AdmissionCommand::ApproveActivist { .. } | AdmissionCommand::Prereview { .. }
+            ) {
+            let b = tx.org_by_id(inst.branch_id).await?.ok_or_else(|| {
+                StoreError::Corrupt(format!("instance {} has no branch", inst.id))
+            })?;
+            Some(b)
+        } else {
+            None
+        };
         let mut committee = None;
         let mut mentors = Vec::new();
         let mut sponsors = Vec::new();
-        let mut bfact = BranchFact {
-            school_level: branch
+        let mut bfact = BranchFact::default();
+        if let Some(b) = &branch {
+            bfact.school_level = b
                 .school_level
                 .as_deref()
-                .and_then(|s| s.parse::<SchoolLevel>().ok()),
-            graduating: branch.graduating,
-            class_size: branch.class_size.map(|n| n.max(0) as u32),
-            ..BranchFact::default()
-        };
-        if matches!(
-            cmd,
-            AdmissionCommand::HoldMeeting { .. } | AdmissionCommand::Approve { .. }
-        ) {
-            let c = tx.branch_counts(branch.id).await?;
+                .and_then(|s| s.parse::<SchoolLevel>().ok());
+            bfact.graduating = b.graduating;
+            bfact.class_size = b.class_size.map(|n| n.max(0) as u32);
+        }
+        if counts_members {
+            // Meetings and approvals count the branch's members: serialise them per branch.
+            tx.lock_org(inst.branch_id).await?;
+            let c = tx.branch_counts(inst.branch_id).await?;
             bfact.members = c.members as u32;
             bfact.entitled = c.entitled as u32;
         }
@@ -664,7 +680,7 @@ impl<S: Store> Engine<S> {
                 by: check_name(by)?,
             },
             AdmissionCommand::ApproveActivist { date, committee: c } => {
-                committee = Some(self.committee_fact(tx, c, &branch).await?);
+                committee = Some(self.committee_fact(tx, c, branch.as_ref()).await?);
                 AdmissionStep::ApproveActivist {
                     date: *date,
                     committee: c.clone(),
@@ -704,7 +720,7 @@ impl<S: Store> Engine<S> {
                 AdmissionStep::DetermineTarget { date: *date }
             }
             AdmissionCommand::Prereview { date, committee: c } => {
-                committee = Some(self.committee_fact(tx, c, &branch).await?);
+                committee = Some(self.committee_fact(tx, c, branch.as_ref()).await?);
                 AdmissionStep::Prereview {
                     date: *date,
                     committee: c.clone(),
@@ -750,7 +766,7 @@ impl<S: Store> Engine<S> {
                 })
             }
             AdmissionCommand::Approve { date, committee: c } => {
-                committee = Some(self.committee_fact(tx, c, &branch).await?);
+                committee = Some(self.committee_fact(tx, c, branch.as_ref()).await?);
                 AdmissionStep::Approve {
                     date: *date,
                     committee: c.clone(),
@@ -845,7 +861,7 @@ impl<S: Store> Engine<S> {
         if let Some(m) = admitted_member(&t.to, &data) {
             tx.upsert_member(&MemberRow {
                 person_id: person.id,
-                branch_id: branch.id,
+                branch_id: inst.branch_id,
                 membership_date: m.membership_date,
                 development_number: Some(m.number),
                 standing: m.standing.to_owned(),
@@ -865,7 +881,7 @@ impl<S: Store> Engine<S> {
             .append_log(&NewLogEntry {
                 instance_id: inst.id,
                 person_id: Some(person.id),
-                org_id: Some(branch.id),
+                org_id: Some(inst.branch_id),
                 workflow: def.name.clone(),
                 workflow_version: def.version as i32,
                 definition_sha256: def.sha256.clone(),

@@ -2,7 +2,6 @@
 //! rebuilds their projections exactly).
 
 use crate::admission::masked;
-use crate::roster::LegacyMembership;
 use crate::{Engine, EngineError, EngineResult};
 use serde::Serialize;
 use tuanji_domain::Date;
@@ -203,12 +202,6 @@ fn parse_data(i: &InstanceRow) -> EngineResult<AdmissionData> {
             i.id, i.workflow
         )));
     }
-    serde_json::from_str(&i.data)
-        .map_err(|e| StoreError::Corrupt(format!("instance {}: {e}", i.id)).into())
-}
-
-/// Parses the data of a legacy `standing` instance.
-pub fn legacy_membership(i: &InstanceRow) -> EngineResult<LegacyMembership> {
     serde_json::from_str(&i.data)
         .map_err(|e| StoreError::Corrupt(format!("instance {}: {e}", i.id)).into())
 }

@@ -444,6 +444,13 @@ pub trait StoreTx: Send {
         &mut self,
         rid: &str,
     ) -> impl Future<Output = StoreResult<Option<PersonRow>>> + Send;
+    /// The person with this resident ID and their most recent instance of `workflow`, in one query; `None` if
+    /// either is missing.
+    fn person_with_latest_instance(
+        &mut self,
+        rid: &str,
+        workflow: &str,
+    ) -> impl Future<Output = StoreResult<Option<(PersonRow, InstanceRow)>>> + Send;
     /// The person with this id.
     fn person(&mut self, id: Uuid) -> impl Future<Output = StoreResult<Option<PersonRow>>> + Send;
     /// Inserts or replaces a member row.

@@ -277,6 +277,35 @@ macro_rules! sql_tx_impl {
                     .await?)
             }
 
+            async fn person_with_latest_instance(
+                &mut self,
+                rid: &str,
+                workflow: &str,
+            ) -> $crate::StoreResult<Option<($crate::PersonRow, $crate::InstanceRow)>> {
+                use $crate::sqlx::Row as _;
+                let row = $crate::sqlx::query(
+                    "SELECT p.id AS p_id, p.resident_id AS p_resident_id, p.name AS p_name, p.sex AS p_sex, \
+                     p.ethnicity AS p_ethnicity, p.birth_date AS p_birth_date, i.* \
+                     FROM persons p JOIN instances i ON i.person_id = p.id \
+                     WHERE p.resident_id = $1 AND i.workflow = $2 ORDER BY i.id DESC LIMIT 1",
+                )
+                .bind(rid)
+                .bind(workflow)
+                .fetch_optional(&mut *self.0)
+                .await?;
+                let Some(r) = row else { return Ok(None) };
+                let person = $crate::PersonRow {
+                    id: r.try_get("p_id")?,
+                    resident_id: r.try_get("p_resident_id")?,
+                    name: r.try_get("p_name")?,
+                    sex: r.try_get("p_sex")?,
+                    ethnicity: r.try_get("p_ethnicity")?,
+                    birth_date: r.try_get("p_birth_date")?,
+                };
+                let instance = <$crate::InstanceRow as $crate::sqlx::FromRow<'_, _>>::from_row(&r)?;
+                Ok(Some((person, instance)))
+            }
+
             async fn person(&mut self, id: $crate::__Uuid) -> $crate::StoreResult<Option<$crate::PersonRow>> {
                 Ok($crate::sqlx::query_as("SELECT * FROM persons WHERE id = $1")
                     .bind(id)
