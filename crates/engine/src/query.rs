@@ -182,7 +182,8 @@ impl<S: Store> Engine<S> {
                     && m.standing == r.standing
                     && m.oath_date == r.oath_date
                     && m.branch_id == inst.branch_id => {}
-            (Some(_), Some(m)) if m.source == "legacy" => {}
+            // The member row of an earlier admission (annulled, then a new application).
+            (None, Some(m)) if m.admission_instance_id != Some(inst.id) => {}
             _ => differences.push(format!(
                 "member row: replay {replayed:?}, stored {member:?}"
             )),
