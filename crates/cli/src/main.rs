@@ -509,7 +509,22 @@ fn show(pb: &ProgressBar, what: &str, done: u64, total: u64) {
     pb.set_position(done);
 }
 
+/// Largest file the CLI reads (rosters, organisation CSVs, PDFs): 64 MB.
+const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
 fn read(path: &Path) -> Result<Vec<u8>, Failure> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| input(format!("cannot read {}: {e}", path.display())))?;
+    if !meta.is_file() {
+        return Err(input(format!("{} is not a regular file", path.display())));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(input(format!(
+            "{} has {} bytes; files of at most 64 MB are read",
+            path.display(),
+            meta.len()
+        )));
+    }
     std::fs::read(path).map_err(|e| input(format!("cannot read {}: {e}", path.display())))
 }
 
@@ -546,7 +561,16 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             | Cmd::Log { .. }
             | Cmd::Admission(AdmissionCmd::Replay { .. })
     );
-    if let Some(path) = sqlite_path(&cli.database_url) {
+    if let Some(path) = tuanji_store_sqlite::file_path(&cli.database_url) {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !dir.is_dir() {
+                return Err(input(format!(
+                    "no directory {} for the database {}",
+                    dir.display(),
+                    path.display()
+                )));
+            }
+        }
         if reads && !path.exists() {
             return Err(input(format!(
                 "no database at {}: run `tuanji init` (or an import) first, or give --database-url",
@@ -562,18 +586,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     with_engine!(&engine, e => dispatch(e, &actor, cli.cmd, &cli.database_url).await)
 }
 
-/// The file of a `sqlite://PATH` / `sqlite:PATH` URL (without query parameters).
-fn sqlite_path(url: &str) -> Option<PathBuf> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
-    let path = rest.split('?').next().unwrap_or_default();
-    (!path.is_empty() && !path.contains(":memory:")).then(|| PathBuf::from(path))
-}
-
 fn workflows(cmd: &WorkflowsCmd) -> Result<(), Failure> {
     match cmd {
         WorkflowsCmd::Check { dir, json } => match Registry::load_dir(dir) {
+            Ok(reg) if reg.is_empty() => Err(input(format!(
+                "no workflow files (*.toml) in {}",
+                dir.display()
+            ))),
             Ok(reg) => {
                 let files: Vec<_> = reg
                     .iter()
@@ -673,14 +692,13 @@ async fn dispatch<S: tuanji_store::Store>(
                 print_json(&report)?;
             } else {
                 println!(
-                    "{} organisation(s) {}, {} updated",
+                    "{} organisation(s) {}",
                     report.inserted,
                     if dry_run {
                         "would be inserted"
                     } else {
                         "inserted"
-                    },
-                    report.updated
+                    }
                 );
                 for (kind, n) in &report.by_kind {
                     println!("  {kind}: {n}");

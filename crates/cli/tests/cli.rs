@@ -135,10 +135,7 @@ fn admission_story(db: &str, dir: &Path) {
          SCH-G1,高三（1）班团支部,branch,SCH,false,senior_high,true,10\n",
     );
     let out = ok(db, &["org", "import", &orgs]);
-    assert!(
-        out.starts_with("4 organisation(s) inserted, 0 updated"),
-        "{out}"
-    );
+    assert!(out.starts_with("4 organisation(s) inserted"), "{out}");
     let m: Vec<String> = (0..4)
         .map(|k| id("110108", &format!("2007010{}", k + 1), "101"))
         .collect();
@@ -456,6 +453,34 @@ fn reading_a_missing_sqlite_file_is_refused_and_creates_nothing() {
         "{err}"
     );
     assert!(!path.exists());
+}
+
+#[test]
+fn in_memory_urls_non_files_and_empty_workflow_dirs_are_refused() {
+    for url in [
+        "sqlite:",
+        "sqlite://",
+        "sqlite://?mode=rwc",
+        "sqlite::memory:",
+    ] {
+        let err = refused(url, &["org", "list"]);
+        assert!(
+            err.contains("in-memory SQLite is not supported"),
+            "{url}: {err}"
+        );
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", tmp.path().join("t.db").display());
+    let err = refused(&db, &["roster", "import", "/dev/null", "--branch", "X"]);
+    assert_eq!(err, "error: /dev/null is not a regular file\n");
+    let err = refused(&db, &["workflows", "check", &tmp.path().to_string_lossy()]);
+    assert_eq!(
+        err,
+        format!(
+            "error: no workflow files (*.toml) in {}\n",
+            tmp.path().display()
+        )
+    );
 }
 
 #[test]

@@ -275,8 +275,9 @@ fn describe(c: char) -> String {
 /// A run is a maximal sequence of letters and digits (full-width digits included), which may continue over a
 /// single separator (`-`, space, `.`, `/`) standing between two digits, as in `110108-20090401-2011`. Every run
 /// of at least 10 letters and digits, at least half of them digits, keeps its first 6 and last 4 letters or
-/// digits; those between become `*` and separators stay. An 18-character ID becomes `110105********1234`;
-/// other text is unchanged.
+/// digits (only the first 6 when the run is shorter than 16, whose last digits would be the birth date); the
+/// others become `*` and separators stay. An 18-character ID becomes `110105********1234`; other text is
+/// unchanged.
 ///
 /// ```
 /// use tuanji_domain::mask_id_like;
@@ -326,7 +327,9 @@ fn flush_run(out: &mut String, run: &[char]) {
                 continue;
             }
             seen += 1;
-            out.push(if seen <= 6 || seen > len - 4 { c } else { '*' });
+            // Only a full-length number keeps its last 4; a shorter one would show the birth date's digits.
+            let keep = seen <= 6 || (len >= 16 && seen > len - 4);
+            out.push(if keep { c } else { '*' });
         }
     } else {
         out.extend(run.iter());
@@ -522,6 +525,7 @@ mod tests {
             "１１０１０８********５００４"
         );
         assert_eq!(mask_id_like("2026-10-16"), "2026-10-16");
+        assert_eq!(mask_id_like("11010820090401"), "110108********");
         assert_eq!(mask_id_like("2026"), "2026");
         assert_eq!(
             mask_id_like("中文 11010519491231002X 中文"),

@@ -303,6 +303,9 @@ pub(crate) fn check_name(name: &str) -> EngineResult<String> {
 pub(crate) fn check_text(field: &str, text: &str, max: usize) -> EngineResult<String> {
     let t = text.trim();
     let n = t.chars().count();
+    if n == 0 {
+        return Err(EngineError::Input(format!("{field} is empty")));
+    }
     if n > max {
         return Err(EngineError::Input(format!(
             "{field} has {n} characters; at most {max} are allowed"
@@ -714,7 +717,11 @@ impl<S: Store> Engine<S> {
             } => AdmissionStep::RecordClass(ClassRecord {
                 date: *date,
                 minutes: *minutes,
-                topic: check_text("topic", topic, 500)?,
+                topic: if topic.trim().is_empty() {
+                    String::new()
+                } else {
+                    check_text("topic", topic, 500)?
+                },
             }),
             AdmissionCommand::DetermineTarget { date } => {
                 AdmissionStep::DetermineTarget { date: *date }
@@ -959,10 +966,10 @@ impl<S: Store> Engine<S> {
             .org_by_code(committee)
             .await?
             .ok_or_else(|| EngineError::Input(format!("no organisation has code `{committee}`")))?;
-        let Some((allocation_id, serial)) = tx.take_serial(org.id, year).await? else {
+        let Some((allocation_id, serial)) = tx.take_serial(org.id, year, *date).await? else {
             return Err(RuleViolation::new(
                 RuleCode::AdmQuotaExhausted,
-                format!("{} ({}) has no free development number for {year}; ask the superior committee for an allocation", org.name, org.code),
+                format!("{} ({}) has no free development number for {year} allocated on or before {date}; ask the superior committee for an allocation", org.name, org.code),
             )
             .into());
         };

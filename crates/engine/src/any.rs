@@ -75,8 +75,28 @@ macro_rules! with_engine {
     };
 }
 
-/// The URL with its password replaced by `***`, for messages.
+/// The URL with its password (in the authority or a `password=` parameter) replaced by `***`, for messages.
 pub fn redact(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let mut out = redact_authority(base);
+    if let Some(q) = query {
+        let params: Vec<String> = q
+            .split('&')
+            .map(|kv| match kv.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => kv.to_owned(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
+    }
+    out
+}
+
+fn redact_authority(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let creds = &url[scheme + 3..at];
@@ -104,5 +124,9 @@ mod tests {
         );
         assert_eq!(super::redact("postgres://h/db"), "postgres://h/db");
         assert_eq!(super::redact("sqlite://tuanji.db"), "sqlite://tuanji.db");
+        assert_eq!(
+            super::redact("postgres://h/db?sslmode=disable&password=x"),
+            "postgres://h/db?sslmode=disable&password=***"
+        );
     }
 }

@@ -11,16 +11,11 @@ use tuanji_import::roster::RowError;
 use tuanji_store::{OrgRow, Store, StoreTx};
 use uuid::Uuid;
 
-/// Code of the root, 共青团中央.
-pub const ROOT_CODE: &str = "CYLC";
-
 /// What an import wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OrgImportReport {
     /// Organisations inserted.
     pub inserted: usize,
-    /// Organisations updated (existing codes in an organisation CSV).
-    pub updated: usize,
     /// Inserted organisations by kind.
     pub by_kind: BTreeMap<String, usize>,
 }
@@ -65,7 +60,12 @@ impl<S: Store> Engine<S> {
     ) -> EngineResult<OrgImportReport> {
         let records = national_tree(dir).map_err(|e| EngineError::Input(e.to_string()))?;
         let mut tx = self.store().begin().await?;
-        if let Some(root) = tx.org_by_code(ROOT_CODE).await? {
+        if let Some(root) = tx
+            .orgs_under("/")
+            .await?
+            .into_iter()
+            .find(|o| o.parent_id.is_none())
+        {
             return Err(EngineError::Input(format!(
                 "the national tree is already imported ({} is present); nothing was written",
                 root.name
@@ -136,14 +136,13 @@ impl<S: Store> Engine<S> {
         tx.commit().await?;
         Ok(OrgImportReport {
             inserted: rows.len(),
-            updated: 0,
             by_kind,
         })
     }
 
     /// Imports organisations from a CSV (header `code,name,kind,parent[,approves_admissions,school_level,
     /// graduating,class_size]`). A parent is another row of the file (in any order) or an existing organisation.
-    /// A code that exists is updated (name and flags), never moved.
+    /// A code that already exists is refused: an import only adds organisations.
     ///
     /// The tree's shape is checked: one 团中央 (`central`) at the root and nowhere else; every other organisation
     /// sits under a higher level (central → provincial → city → county → township / basic-level committee →
@@ -189,7 +188,7 @@ impl<S: Store> Engine<S> {
                 .map(|r| r.code.as_str().to_owned()),
         };
         let mut known: HashMap<String, OrgRow> = HashMap::new();
-        let (mut inserts, mut updates, mut by_kind) = (Vec::new(), Vec::new(), BTreeMap::new());
+        let (mut inserts, mut by_kind) = (Vec::new(), BTreeMap::new());
         // Resolve rows whose parent is known, pass after pass, so the file may list children before parents.
         let mut pending: Vec<&OrgCsvRow> = parsed.iter().collect();
         loop {
@@ -221,13 +220,9 @@ impl<S: Store> Engine<S> {
                     .await?
                 {
                     Err(e) => errors.push(e),
-                    Ok((row, is_new)) => {
-                        if is_new {
-                            *by_kind.entry(row.kind.clone()).or_insert(0) += 1;
-                            inserts.push(row.clone());
-                        } else {
-                            updates.push(row.clone());
-                        }
+                    Ok(row) => {
+                        *by_kind.entry(row.kind.clone()).or_insert(0) += 1;
+                        inserts.push(row.clone());
                         known.insert(row.code.clone(), row);
                     }
                 }
@@ -262,27 +257,23 @@ impl<S: Store> Engine<S> {
         }
         inserts.sort_by_key(|o| o.depth);
         tx.insert_orgs(&inserts).await?;
-        for o in &updates {
-            tx.update_org(o).await?;
-        }
         if !dry_run {
             tx.commit().await?;
         }
         Ok(OrgImportReport {
             inserted: inserts.len(),
-            updated: updates.len(),
             by_kind,
         })
     }
 
-    /// The row to insert (`true`) or update (`false`) for one CSV row whose parent is resolved, or the row's error.
+    /// The row to insert for one CSV row whose parent is resolved, or the row's error.
     async fn org_row(
         &self,
         tx: &mut S::Tx,
         r: &OrgCsvRow,
         parent: Option<&OrgRow>,
         root: Option<&str>,
-    ) -> EngineResult<Result<(OrgRow, bool), RowError>> {
+    ) -> EngineResult<Result<OrgRow, RowError>> {
         let code = r.code.as_str().to_owned();
         let err = |column: &str, reason: String| {
             Ok(Err(RowError {
@@ -346,38 +337,28 @@ impl<S: Store> Engine<S> {
             .unwrap_or_else(|| approves_by_default(r.kind));
         let school_level = r.school_level.map(|l| l.as_str().to_owned());
         let class_size = r.class_size.map(|n| n as i32);
-        Ok(Ok(match tx.org_by_code(&code).await? {
-            Some(mut o) => {
-                if o.kind != r.kind.as_str() || o.parent_id != parent.map(|p| p.id) {
-                    return err("code", format!("`{code}` exists with another kind or parent; organisations are not moved by import"));
-                }
-                o.name = r.name.clone();
-                o.approves_admissions = approves;
-                o.school_level = school_level;
-                o.graduating = r.graduating;
-                o.class_size = class_size;
-                (o, false)
-            }
-            None => {
-                let (path, depth) = match parent {
-                    Some(p) => (format!("{}{code}/", p.path), p.depth + 1),
-                    None => (format!("/{code}/"), 0),
-                };
-                let o = OrgRow {
-                    id: Uuid::now_v7(),
-                    code,
-                    name: r.name.clone(),
-                    kind: r.kind.as_str().to_owned(),
-                    parent_id: parent.map(|p| p.id),
-                    path,
-                    depth,
-                    approves_admissions: approves,
-                    school_level,
-                    graduating: r.graduating,
-                    class_size,
-                };
-                (o, true)
-            }
+        if tx.org_by_code(&code).await?.is_some() {
+            return err(
+                "code",
+                format!("`{code}` already exists; an import only adds organisations (it never changes or moves one)"),
+            );
+        }
+        let (path, depth) = match parent {
+            Some(p) => (format!("{}{code}/", p.path), p.depth + 1),
+            None => (format!("/{code}/"), 0),
+        };
+        Ok(Ok(OrgRow {
+            id: Uuid::now_v7(),
+            code,
+            name: r.name.clone(),
+            kind: r.kind.as_str().to_owned(),
+            parent_id: parent.map(|p| p.id),
+            path,
+            depth,
+            approves_admissions: approves,
+            school_level,
+            graduating: r.graduating,
+            class_size,
         }))
     }
 

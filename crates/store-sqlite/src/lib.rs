@@ -13,6 +13,16 @@ use tuanji_store::{Store, StoreError, StoreResult};
 /// The migrations of this backend, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 
+/// The database file of a `sqlite://PATH` / `sqlite:PATH` URL (query parameters removed); `None` when the URL
+/// names no file (in-memory databases, an empty path).
+pub fn file_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.contains(":memory:")).then(|| std::path::PathBuf::from(path))
+}
+
 /// A SQLite database: a one-connection writer pool and a reader pool on the same file.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
@@ -30,7 +40,7 @@ impl SqliteStore {
     /// Errors: [`StoreError::BadUrl`] for an unusable URL, [`StoreError::Database`] when the file cannot be
     /// opened, [`StoreError::Migrate`] when a migration fails.
     pub async fn connect(url: &str) -> StoreResult<Self> {
-        if url.contains(":memory:") || url.contains("mode=memory") {
+        if url.contains(":memory:") || url.contains("mode=memory") || file_path(url).is_none() {
             return Err(StoreError::BadUrl(format!(
                 "`{url}`: in-memory SQLite is not supported; give a file, e.g. sqlite://tuanji.db"
             )));

@@ -366,8 +366,6 @@ pub trait StoreTx: Send {
     // --- organisations
     /// Inserts organisations (parents before children), in multi-row statements.
     fn insert_orgs(&mut self, orgs: &[OrgRow]) -> impl Future<Output = StoreResult<()>> + Send;
-    /// Updates the flags of an organisation (approval authority, school level, graduating, class size, name).
-    fn update_org(&mut self, org: &OrgRow) -> impl Future<Output = StoreResult<()>> + Send;
     /// The organisation with this code.
     fn org_by_code(
         &mut self,
@@ -408,13 +406,14 @@ pub trait StoreTx: Send {
         year: i32,
         serial: i64,
     ) -> impl Future<Output = StoreResult<Option<AllocationRow>>> + Send;
-    /// Takes the next free serial from the organisation's allocations for the year, atomically
+    /// Takes the next free serial from the organisation's allocations for the year decided on or before `on`, atomically
     /// (`UPDATE … SET used = used + 1 WHERE used < count RETURNING`): `(allocation id, serial)`, or `None` when
     /// every allocation is used up (ADM_QUOTA_EXHAUSTED).
     fn take_serial(
         &mut self,
         org_id: Uuid,
         year: i32,
+        on: NaiveDate,
     ) -> impl Future<Output = StoreResult<Option<(Uuid, i64)>>> + Send;
     /// Records a number in the ledger; a legacy number also moves the year's series past it.
     fn insert_number(&mut self, row: &NumberRow) -> impl Future<Output = StoreResult<()>> + Send;

@@ -38,22 +38,6 @@ macro_rules! sql_tx_impl {
                 Ok(())
             }
 
-            async fn update_org(&mut self, o: &$crate::OrgRow) -> $crate::StoreResult<()> {
-                $crate::sqlx::query(
-                    "UPDATE organisations SET name = $2, approves_admissions = $3, school_level = $4, \
-                     graduating = $5, class_size = $6 WHERE id = $1",
-                )
-                .bind(o.id)
-                .bind(&o.name)
-                .bind(o.approves_admissions)
-                .bind(&o.school_level)
-                .bind(o.graduating)
-                .bind(o.class_size)
-                .execute(&mut *self.0)
-                .await?;
-                Ok(())
-            }
-
             async fn org_by_code(&mut self, code: &str) -> $crate::StoreResult<Option<$crate::OrgRow>> {
                 Ok($crate::sqlx::query_as("SELECT * FROM organisations WHERE code = $1")
                     .bind(code)
@@ -160,6 +144,7 @@ macro_rules! sql_tx_impl {
                 &mut self,
                 org_id: $crate::__Uuid,
                 year: i32,
+                on: $crate::__NaiveDate,
             ) -> $crate::StoreResult<Option<($crate::__Uuid, i64)>> {
                 loop {
                     // Guarded increment: cannot pass `count` even when two transactions race for the same row
@@ -167,22 +152,25 @@ macro_rules! sql_tx_impl {
                     let taken: Option<($crate::__Uuid, i64)> = $crate::sqlx::query_as(
                         "UPDATE quota_allocations SET used = used + 1 \
                          WHERE id = (SELECT id FROM quota_allocations WHERE org_id = $1 AND year = $2 \
-                                     AND used < count ORDER BY first_serial LIMIT 1) \
+                                     AND effective_date <= $3 AND used < count ORDER BY first_serial LIMIT 1) \
                            AND used < count \
                          RETURNING id, first_serial + used - 1",
                     )
                     .bind(org_id)
                     .bind(year)
+                    .bind(on)
                     .fetch_optional(&mut *self.0)
                     .await?;
                     if taken.is_some() {
                         return Ok(taken);
                     }
                     let room: Option<i64> = $crate::sqlx::query_scalar(
-                        "SELECT 1 FROM quota_allocations WHERE org_id = $1 AND year = $2 AND used < count LIMIT 1",
+                        "SELECT 1 FROM quota_allocations WHERE org_id = $1 AND year = $2 AND effective_date <= $3 \
+                         AND used < count LIMIT 1",
                     )
                     .bind(org_id)
                     .bind(year)
+                    .bind(on)
                     .fetch_optional(&mut *self.0)
                     .await?;
                     if room.is_none() {
