@@ -15,12 +15,22 @@ use tuanji_engine::demo::DemoConfig;
 use tuanji_engine::{with_engine, Actor, AnyEngine, EngineError, DEFAULT_DATABASE_URL};
 use tuanji_workflow::Registry;
 
+/// Standard output failed: a closed pipe (`tuanji log | head`) ends the program quietly; anything else (a full
+/// disk) is a failure.
+fn output_failed(e: std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("error: cannot write the output: {e}");
+    std::process::exit(3);
+}
+
 /// `println!` that ends the program quietly when standard output is closed (`tuanji log | head`).
 macro_rules! println {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        if writeln!(std::io::stdout(), $($arg)*).is_err() {
-            std::process::exit(0);
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            output_failed(e);
         }
     }};
 }
@@ -29,8 +39,8 @@ macro_rules! println {
 macro_rules! print {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        if write!(std::io::stdout(), $($arg)*).is_err() {
-            std::process::exit(0);
+        if let Err(e) = write!(std::io::stdout(), $($arg)*) {
+            output_failed(e);
         }
     }};
 }
