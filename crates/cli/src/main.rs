@@ -522,7 +522,8 @@ fn show(pb: &ProgressBar, what: &str, done: u64, total: u64) {
 /// Largest file the CLI reads (rosters, organisation CSVs, PDFs): 64 MB.
 const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
-fn read(path: &Path) -> Result<Vec<u8>, Failure> {
+/// A regular file of at most 64 MB, or why not.
+fn check_file(path: &Path) -> Result<(), Failure> {
     let meta = std::fs::metadata(path)
         .map_err(|e| input(format!("cannot read {}: {e}", path.display())))?;
     if !meta.is_file() {
@@ -535,6 +536,11 @@ fn read(path: &Path) -> Result<Vec<u8>, Failure> {
             meta.len()
         )));
     }
+    Ok(())
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, Failure> {
+    check_file(path)?;
     std::fs::read(path).map_err(|e| input(format!("cannot read {}: {e}", path.display())))
 }
 
@@ -587,6 +593,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 path.display()
             )));
         }
+    }
+    // Check the input file before the database is opened (and, for SQLite, created).
+    match &cli.cmd {
+        Cmd::Org(OrgCmd::Import { file, .. }) if file != "national" => check_file(Path::new(file))?,
+        Cmd::Roster(RosterCmd::Import { file, .. })
+        | Cmd::Admission(AdmissionCmd::Archive { file, .. }) => check_file(file)?,
+        _ => {}
     }
     let engine = AnyEngine::connect(&cli.database_url).await?;
     let actor = Actor {

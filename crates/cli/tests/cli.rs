@@ -473,6 +473,10 @@ fn in_memory_urls_non_files_and_empty_workflow_dirs_are_refused() {
     let db = format!("sqlite://{}", tmp.path().join("t.db").display());
     let err = refused(&db, &["roster", "import", "/dev/null", "--branch", "X"]);
     assert_eq!(err, "error: /dev/null is not a regular file\n");
+    assert!(
+        !tmp.path().join("t.db").exists(),
+        "a refused input file creates no database"
+    );
     let err = refused(&db, &["workflows", "check", &tmp.path().to_string_lossy()]);
     assert_eq!(
         err,
