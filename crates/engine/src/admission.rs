@@ -600,15 +600,7 @@ impl<S: Store> Engine<S> {
         applicant: Uuid,
     ) -> EngineResult<(Uuid, MemberFact)> {
         let p = self.find_person(tx, r).await?;
-        let standing = tx.member(p.id).await?.map(|m| m.standing);
-        Ok((
-            p.id,
-            MemberFact {
-                label: masked(&p.resident_id),
-                standing,
-                is_applicant: p.id == applicant,
-            },
-        ))
+        Ok((p.id, fact_of(tx, &p, applicant).await?))
     }
 
     pub(crate) async fn step_in(
@@ -930,12 +922,7 @@ impl<S: Store> Engine<S> {
                 .person(*id)
                 .await?
                 .ok_or_else(|| StoreError::Corrupt(format!("sponsor {id} missing")))?;
-            let standing = tx.member(p.id).await?.map(|m| m.standing);
-            out.push(MemberFact {
-                label: masked(&p.resident_id),
-                standing,
-                is_applicant: p.id == applicant,
-            });
+            out.push(fact_of(tx, &p, applicant).await?);
         }
         Ok(out)
     }
@@ -997,6 +984,20 @@ impl<S: Store> Engine<S> {
         })?;
         Ok(number.as_str().to_owned())
     }
+}
+
+/// A mentor or sponsor as the guards see them: their standing in the register, masked ID.
+async fn fact_of<T: StoreTx>(
+    tx: &mut T,
+    p: &PersonRow,
+    applicant: Uuid,
+) -> EngineResult<MemberFact> {
+    Ok(MemberFact {
+        person_id: p.id,
+        label: masked(&p.resident_id),
+        standing: tx.member(p.id).await?.map(|m| m.standing),
+        is_applicant: p.id == applicant,
+    })
 }
 
 /// ID masked for messages: `110105********1234`.

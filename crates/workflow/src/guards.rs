@@ -27,6 +27,8 @@ pub struct CommitteeFact {
 /// A member referred to by a step (mentor or sponsor) as a guard sees them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberFact {
+    /// The person.
+    pub person_id: uuid::Uuid,
     /// How to name them in an error (masked ID or name).
     pub label: String,
     /// Their standing in the register (`member`, `on_probation`, `annulled`), `None` if not a member.
@@ -377,7 +379,7 @@ fn sponsors_valid(f: &AdmissionFacts<'_>) -> Result<(), RuleViolation> {
                 "the applicant cannot sponsor themself",
             );
         }
-        if f.sponsors[..i].iter().any(|o| o.label == s.label) {
+        if f.sponsors[..i].iter().any(|o| o.person_id == s.person_id) {
             return refuse(
                 RuleCode::AdmSponsors,
                 format!("sponsor {} is named twice", s.label),
@@ -582,5 +584,32 @@ mod tests {
             err.message,
             "the graduating class's size is not recorded; set class_size on the branch"
         );
+    }
+
+    #[test]
+    fn adm_sponsors_tells_people_apart_by_person_not_by_masked_id() {
+        let p = policy();
+        let data = AdmissionData::default();
+        let step = AdmissionStep::SubmitForm {
+            date: d(2026, 10, 12),
+            sponsors: vec![],
+            opinion_date: d(2026, 10, 13),
+        };
+        let sponsor = |n: u128| MemberFact {
+            person_id: uuid::Uuid::from_u128(n),
+            label: "110105********1234".into(),
+            standing: Some("member".into()),
+            is_applicant: false,
+        };
+        let mut f = meeting_facts(&p, &data, &step, 4);
+        f.sponsors = vec![sponsor(1), sponsor(2)];
+        assert_eq!(
+            check_guard("sponsors_valid", &f),
+            Ok(()),
+            "same masked ID, two people"
+        );
+        f.sponsors = vec![sponsor(1), sponsor(1)];
+        let err = check_guard("sponsors_valid", &f).expect_err("the same person twice");
+        assert_eq!(err.message, "sponsor 110105********1234 is named twice");
     }
 }
