@@ -60,12 +60,7 @@ impl<S: Store> Engine<S> {
     ) -> EngineResult<OrgImportReport> {
         let records = national_tree(dir).map_err(|e| EngineError::Input(e.to_string()))?;
         let mut tx = self.store().begin().await?;
-        if let Some(root) = tx
-            .orgs_under("/")
-            .await?
-            .into_iter()
-            .find(|o| o.parent_id.is_none())
-        {
+        if let Some(root) = tx.root_org().await? {
             return Err(EngineError::Input(format!(
                 "the national tree is already imported ({} is present); nothing was written",
                 root.name
@@ -175,12 +170,7 @@ impl<S: Store> Engine<S> {
             }
         }
         // The root: the one in the database, else the first central row of the file.
-        let root: Option<String> = match tx
-            .orgs_under("/")
-            .await?
-            .into_iter()
-            .find(|o| o.parent_id.is_none())
-        {
+        let root: Option<String> = match tx.root_org().await? {
             Some(o) => Some(o.code),
             None => parsed
                 .iter()

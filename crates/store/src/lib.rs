@@ -378,6 +378,8 @@ pub trait StoreTx: Send {
         &mut self,
         path_prefix: &str,
     ) -> impl Future<Output = StoreResult<Vec<OrgRow>>> + Send;
+    /// The root of the tree (the organisation without a parent), if any.
+    fn root_org(&mut self) -> impl Future<Output = StoreResult<Option<OrgRow>>> + Send;
     /// Number of organisations.
     fn org_count(&mut self) -> impl Future<Output = StoreResult<i64>> + Send;
     /// Serialises concurrent commands on one branch (PostgreSQL row lock; SQLite writes are already serial).

@@ -64,6 +64,12 @@ macro_rules! sql_tx_impl {
                 .await?)
             }
 
+            async fn root_org(&mut self) -> $crate::StoreResult<Option<$crate::OrgRow>> {
+                Ok($crate::sqlx::query_as("SELECT * FROM organisations WHERE parent_id IS NULL LIMIT 1")
+                    .fetch_optional(&mut *self.0)
+                    .await?)
+            }
+
             async fn org_count(&mut self) -> $crate::StoreResult<i64> {
                 Ok($crate::sqlx::query_scalar("SELECT COUNT(*) FROM organisations")
                     .fetch_one(&mut *self.0)
