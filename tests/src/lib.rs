@@ -24,6 +24,9 @@ use tuanji_engine::admission::{AdmissionCommand, Application, StepOutcome};
 use tuanji_engine::orgs::OrgImportReport;
 use tuanji_engine::query::{MemberView, ReplayReport};
 use tuanji_engine::quota::QuotaReport;
+use tuanji_engine::relation::{
+    GraduationReport, RelationCommand, RelationOutcome, SweepReport, TransferView,
+};
 use tuanji_engine::roster::RosterReport;
 use tuanji_engine::{with_engine, Actor, AnyEngine, Engine, EngineError, EngineResult};
 use tuanji_store::{BranchCounts, LogRow, Store, StoreTx};
@@ -74,6 +77,36 @@ S001-G3,高三(1)班团支部,branch,S001,,senior_high,true,10
 S001-G1,高一(2)班团支部,branch,S001,,senior_high,false,
 S002,共青团北京市第九十四中学委员会,basic_committee,110105,true,,,
 ";
+
+/// Organisations added by [`TestApp::with_relation_orgs`] (after [`SCHOOL_ORGS_CSV`]): the school's
+/// mobile-member branch, a university with a branch, a street committee with a branch, and an employer's
+/// committee with a branch.
+pub const RELATION_ORGS_CSV: &str =
+    "code,name,kind,parent,approves_admissions,school_level,graduating,class_size,mobile_members
+S001-M,流动团员团支部,branch,S001,,,,,true
+U001,共青团北京大学委员会,basic_committee,110105,true,university,,,
+U001-B1,本科2026级1班团支部,branch,U001,,university,,,
+T001,共青团朝阳区某街道委员会,township,110105,,,,,
+T001-B1,某社区团支部,branch,T001,,,,,
+E001,共青团某公司委员会,basic_committee,110105,true,,,,
+E001-B1,某公司研发部团支部,branch,E001,,,,,
+";
+/// The school's mobile-member branch (流动团员团支部) of [`RELATION_ORGS_CSV`].
+pub const MOBILE: &str = "S001-M";
+/// A university committee (a school organisation).
+pub const UNIVERSITY: &str = "U001";
+/// A branch of [`UNIVERSITY`].
+pub const UNIVERSITY_BRANCH: &str = "U001-B1";
+/// A street (township-level) committee: not a school organisation.
+pub const STREET: &str = "T001";
+/// A branch of [`STREET`].
+pub const STREET_BRANCH: &str = "T001-B1";
+/// An employer's committee.
+pub const EMPLOYER: &str = "E001";
+/// A branch of [`EMPLOYER`].
+pub const EMPLOYER_BRANCH: &str = "E001-B1";
+/// The graduation date [`TestApp::with_graduates`] uses for [`SENIOR`].
+pub const GRADUATION: (i32, u32, u32) = (2026, 7, 1);
 
 /// The date every engine of the harness takes as today: 2026-11-30.
 pub const TODAY: (i32, u32, u32) = (2026, 11, 30);
@@ -549,6 +582,33 @@ impl TestApp {
         self
     }
 
+    /// Adds [`RELATION_ORGS_CSV`] (call after [`TestApp::with_school`]).
+    pub async fn with_relation_orgs(self) -> TestApp {
+        expect_ok(
+            self.import_org_csv(RELATION_ORGS_CSV.as_bytes(), false)
+                .await,
+            "the relation organisation CSV",
+        );
+        self
+    }
+
+    /// [`TestApp::with_school`], [`TestApp::with_relation_orgs`], then [`SENIOR`] marked graduating and
+    /// graduated on [`GRADUATION`]: its 3 members are `graduated_pending_transfer`.
+    pub async fn with_graduates(self) -> TestApp {
+        let app = self.with_school().await.with_relation_orgs().await;
+        let on = d(GRADUATION.0, GRADUATION.1, GRADUATION.2);
+        expect_ok(
+            app.mark_graduating(SENIOR, on).await,
+            "marking the senior class graduating",
+        );
+        let r = expect_ok(
+            app.graduate(SENIOR, on).await,
+            "graduating the senior class",
+        );
+        assert_eq!(r.graduated, 3, "the senior class has 3 members");
+        app
+    }
+
     /// Allocates `count` development numbers of `year` to `org`, granted by its parent on 2026-01-05.
     pub async fn with_quota(self, org: &str, year: i32, count: i64) -> TestApp {
         expect_ok(
@@ -712,6 +772,60 @@ impl TestApp {
     /// `Engine::step` as the harness actor, for the person `who` (resident ID, number or instance id).
     pub async fn step(&self, who: &str, cmd: &AdmissionCommand) -> EngineResult<StepOutcome> {
         with_engine!(&self.engine, e => e.step(&actor(), who, cmd).await)
+    }
+
+    /// `Engine::relation` as the harness actor in `role` (None: the transition's first role).
+    pub async fn relation(
+        &self,
+        who: &str,
+        role: Option<&str>,
+        cmd: &RelationCommand,
+    ) -> EngineResult<RelationOutcome> {
+        let a = Actor {
+            name: "tester".into(),
+            role: role.map(str::to_owned),
+        };
+        with_engine!(&self.engine, e => e.relation(&a, who, cmd).await)
+    }
+
+    /// `Engine::mark_graduating`.
+    pub async fn mark_graduating(
+        &self,
+        branch: &str,
+        on: Date,
+    ) -> EngineResult<tuanji_store::OrgRow> {
+        with_engine!(&self.engine, e => e.mark_graduating(branch, on).await)
+    }
+
+    /// `Engine::graduate` as the harness actor.
+    pub async fn graduate(&self, branch: &str, on: Date) -> EngineResult<GraduationReport> {
+        with_engine!(&self.engine, e => e.graduate(&actor(), branch, on, &|_, _| {}).await)
+    }
+
+    /// `Engine::sweep` as the actor `sweep` (role system_admin).
+    pub async fn sweep(&self, as_of: Date) -> EngineResult<SweepReport> {
+        let a = Actor {
+            name: "sweep".into(),
+            role: Some("system_admin".into()),
+        };
+        with_engine!(&self.engine, e => e.sweep(&a, as_of, &|_, _, _| {}).await)
+    }
+
+    /// `Engine::transfer_list`.
+    pub async fn transfer_list(
+        &self,
+        org: &str,
+        outgoing: bool,
+        incoming: bool,
+        overdue: bool,
+        open: bool,
+    ) -> EngineResult<Vec<TransferView>> {
+        with_engine!(&self.engine, e => e.transfer_list(org, outgoing, incoming, overdue, open).await)
+    }
+
+    /// `Engine::transfer_show`: the relation state and the member's transfers.
+    pub async fn transfer_show(&self, who: &str) -> EngineResult<(String, Vec<TransferView>)> {
+        with_engine!(&self.engine, e => e.transfer_show(who).await)
     }
 
     /// `Engine::import_org_csv`.

@@ -4,7 +4,7 @@
 //! 2 on usage errors, 3 when the system failed (database, workflow files).
 
 use chrono::NaiveDate;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tuanji_engine::admission::{AdmissionCommand, Application};
 use tuanji_engine::demo::DemoConfig;
+use tuanji_engine::relation::{RelationCommand, RelationOutcome, TransferView};
 use tuanji_engine::{with_engine, Actor, AnyEngine, EngineError, DEFAULT_DATABASE_URL};
+use tuanji_workflow::relation::{Destination, Initiator, RetentionReason};
 use tuanji_workflow::Registry;
 
 /// Standard output failed: a closed pipe (`tuanji log | head`) ends the program quietly; anything else (a full
@@ -84,9 +86,34 @@ enum Cmd {
     /// The admission procedure (团员发展), one subcommand per step.
     #[command(subcommand)]
     Admission(AdmissionCmd),
-    /// Members.
+    /// Members: record, contact, report-in, retention, suspension, deletion.
     #[command(subcommand)]
     Member(MemberCmd),
+    /// Organisation-relation transfers (组织关系转接).
+    #[command(subcommand)]
+    Transfer(TransferCmd),
+    /// Graduate every member of a graduating branch (one transaction): each moves to graduated_pending_transfer.
+    Graduate {
+        /// Branch code (marked graduating with `org mark-graduating`).
+        #[arg(long)]
+        branch: String,
+        /// Graduation date (YYYY-MM-DD).
+        #[arg(long, value_parser = date)]
+        on: NaiveDate,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Deadlines and lost contact as of a date: overdue transfers escalated, retentions flagged, lost contact
+    /// marked. Running it twice for the same date changes nothing the second time.
+    Sweep {
+        /// The date swept (YYYY-MM-DD, not after today).
+        #[arg(long, value_parser = date)]
+        as_of: NaiveDate,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// The transition log, oldest first.
     Log {
         /// Only this person (resident ID, development number or instance id).
@@ -135,6 +162,15 @@ enum OrgCmd {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Mark a branch as graduating (毕业班) with its graduation date.
+    MarkGraduating {
+        /// Branch code.
+        #[arg(long)]
+        branch: String,
+        /// Graduation date.
+        #[arg(long, value_parser = date)]
+        on: NaiveDate,
     },
     /// List organisations (a subtree with --under).
     List {
@@ -393,6 +429,203 @@ enum MemberCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Record a contact with the member (--reached) or an unanswered attempt (TRF_LOST_CONTACT).
+    Contact {
+        #[command(flatten)]
+        m: Who,
+        /// The member was reached (default: an unanswered attempt).
+        #[arg(long)]
+        reached: bool,
+        /// How and by whom.
+        #[arg(long)]
+        note: String,
+    },
+    /// The member reports in to a branch (TRF_REPORT_IN); the branch then accepts or declines.
+    ReportIn {
+        #[command(flatten)]
+        m: Who,
+        /// Branch reported to.
+        #[arg(long)]
+        branch: String,
+    },
+    /// The branch accepts a report-in: the relation moves there.
+    AcceptReportIn {
+        #[command(flatten)]
+        m: Who,
+        /// Accepting organisation (the branch or above).
+        #[arg(long)]
+        org: String,
+    },
+    /// The branch declines a report-in.
+    DeclineReportIn {
+        #[command(flatten)]
+        m: Who,
+        /// Declining organisation.
+        #[arg(long)]
+        org: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Keep a graduate at the school (TRF_RETENTION): no job yet (mobile-member branch) or study abroad.
+    Retain {
+        #[command(flatten)]
+        m: Who,
+        /// Why.
+        #[arg(long, value_enum)]
+        reason: RetainArg,
+        /// The mobile-member branch, when the school has several.
+        #[arg(long)]
+        branch: Option<String>,
+    },
+    /// Suspend (停止团籍) a lost-contact member after verification (branch meeting, basic-level approval).
+    Suspend {
+        #[command(flatten)]
+        m: Who,
+        /// Date of the branch meeting.
+        #[arg(long, value_parser = date)]
+        meeting_date: NaiveDate,
+        /// Approving basic-level committee.
+        #[arg(long)]
+        committee: String,
+    },
+    /// Delete a member: a logged tombstone with a reason; refused while graduated pending transfer or in a
+    /// transfer (TRF_NO_DELETE).
+    Delete {
+        #[command(flatten)]
+        m: Who,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Args)]
+struct Who {
+    /// Member: resident ID, development number or instance id.
+    member: String,
+    /// Effective date (YYYY-MM-DD, China Standard Time).
+    #[arg(long, value_parser = date)]
+    date: NaiveDate,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RetainArg {
+    /// No job yet: the school's mobile-member branch, 6 months, at most 12.
+    NoJob,
+    /// Study abroad: kept at the school.
+    Abroad,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DestinationArg {
+    /// A job: the employer's branch or the township/street committee.
+    Employment,
+    /// Further study: a school organisation only (TRF_FURTHER_STUDY).
+    FurtherStudy,
+    /// Any other move.
+    Move,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum InitiatorArg {
+    /// The member.
+    Member,
+    /// The outgoing organisation.
+    Outgoing,
+    /// The incoming organisation.
+    Incoming,
+}
+
+#[derive(Subcommand)]
+enum TransferCmd {
+    /// Request a transfer to an organisation (a branch, or a committee that assigns one).
+    Request {
+        #[command(flatten)]
+        m: Who,
+        /// Receiving organisation code.
+        #[arg(long)]
+        to: String,
+        /// Where the member goes.
+        #[arg(long, value_enum)]
+        destination: DestinationArg,
+        /// Who initiates.
+        #[arg(long, value_enum, default_value = "member")]
+        initiator: InitiatorArg,
+        /// The initiating organisation (for --initiator outgoing / incoming).
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Approve as a counter-party; the transfer completes when every side has approved and a branch is known.
+    Approve {
+        #[command(flatten)]
+        m: Who,
+        /// Approving organisation.
+        #[arg(long)]
+        org: String,
+    },
+    /// Refuse as a counter-party.
+    Reject {
+        #[command(flatten)]
+        m: Who,
+        /// Refusing organisation.
+        #[arg(long)]
+        org: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Withdraw a transfer (its initiator).
+    Cancel {
+        #[command(flatten)]
+        m: Who,
+        /// The initiating organisation (omit when the member cancels their own request).
+        #[arg(long)]
+        org: Option<String>,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// The receiving committee names the branch (TRF_BRANCH_ONLY).
+    AssignBranch {
+        #[command(flatten)]
+        m: Who,
+        /// The committee.
+        #[arg(long)]
+        org: String,
+        /// The branch.
+        #[arg(long)]
+        branch: String,
+    },
+    /// A member's transfers.
+    Show {
+        /// Member: resident ID, development number or instance id.
+        member: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Transfers touching an organisation's subtree, oldest first, with who acts next.
+    List {
+        /// Organisation code.
+        #[arg(long)]
+        org: String,
+        /// Only open overdue transfers.
+        #[arg(long)]
+        overdue: bool,
+        /// Only open transfers.
+        #[arg(long)]
+        open: bool,
+        /// Only transfers into the subtree.
+        #[arg(long, conflicts_with = "outgoing")]
+        incoming: bool,
+        /// Only transfers out of the subtree.
+        #[arg(long)]
+        outgoing: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -573,7 +806,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         cli.cmd,
         Cmd::Org(OrgCmd::List { .. })
             | Cmd::Quota(QuotaCmd::Show { .. })
-            | Cmd::Member(_)
+            | Cmd::Member(MemberCmd::Show { .. })
+            | Cmd::Transfer(TransferCmd::Show { .. } | TransferCmd::List { .. })
             | Cmd::Log { .. }
             | Cmd::Admission(AdmissionCmd::Replay { .. })
     );
@@ -865,6 +1099,105 @@ async fn dispatch<S: tuanji_store::Store>(
             let out = e.step(actor, &who, &cmd).await?;
             print_step(&out);
         }
+        Cmd::Org(OrgCmd::MarkGraduating { branch, on }) => {
+            let b = e.mark_graduating(&branch, on).await?;
+            println!("{} {} graduates on {on}", b.code, b.name);
+        }
+        Cmd::Graduate { branch, on, json } => {
+            let pb = progress_bar("members");
+            let r = e
+                .graduate(actor, &branch, on, &|done, total| {
+                    show(&pb, "members", done, total)
+                })
+                .await;
+            pb.finish_and_clear();
+            let r = r?;
+            if json {
+                print_json(&r)?;
+            } else {
+                println!(
+                    "{} member(s) of {} graduated on {}: graduated_pending_transfer (log seq {})",
+                    r.graduated, r.branch, r.date, r.last_seq
+                );
+                for (state, n) in &r.skipped {
+                    println!("  left as they were: {n} in `{state}`");
+                }
+            }
+        }
+        Cmd::Sweep { as_of, json } => {
+            let pb = progress_bar("sweep");
+            let r = e
+                .sweep(actor, as_of, &|what, done, total| {
+                    show(&pb, what, done, total)
+                })
+                .await;
+            pb.finish_and_clear();
+            let r = r?;
+            if json {
+                print_json(&r)?;
+            } else {
+                println!(
+                    "sweep as of {as_of}: {} log entr{} written",
+                    r.entries,
+                    if r.entries == 1 { "y" } else { "ies" }
+                );
+                println!(
+                    "  transfers overdue and escalated [TRF_TIMEOUT]: {}",
+                    r.overdue
+                );
+                println!(
+                    "  overdue transfers approved by policy [TRF_TIMEOUT]: {}",
+                    r.auto_approved
+                );
+                println!(
+                    "  retentions past the first limit [TRF_RETENTION]: {}",
+                    r.retention_flagged
+                );
+                println!(
+                    "  retentions past the longest allowed [TRF_RETENTION]: {}",
+                    r.retention_exceeded
+                );
+                println!(
+                    "  members marked lost contact [TRF_LOST_CONTACT]: {}",
+                    r.lost_contact
+                );
+                println!(
+                    "  lost-contact members due for a suspension decision: {}",
+                    r.suspension_due
+                );
+            }
+        }
+        Cmd::Transfer(TransferCmd::Show { member, json }) => {
+            let (state, list) = e.transfer_show(&member).await?;
+            if json {
+                print_json(&serde_json::json!({ "relation": state, "transfers": list }))?;
+            } else {
+                println!("relation: {state}");
+                print_transfers(&list);
+            }
+        }
+        Cmd::Transfer(TransferCmd::List {
+            org,
+            overdue,
+            open,
+            incoming,
+            outgoing,
+            json,
+        }) => {
+            let list = e
+                .transfer_list(&org, outgoing, incoming, overdue, open)
+                .await?;
+            if json {
+                print_json(&list)?;
+            } else {
+                print_transfers(&list);
+            }
+        }
+        Cmd::Transfer(t) => {
+            let (who, cmd) = transfer_command(t)?;
+            let out = e.relation(actor, &who, &cmd).await?;
+            print_relation(&out);
+        }
         Cmd::Member(MemberCmd::Show { who, json }) => {
             let v = e.member_view(&who).await?;
             if json {
@@ -895,6 +1228,11 @@ async fn dispatch<S: tuanji_store::Store>(
                     );
                 }
             }
+        }
+        Cmd::Member(m) => {
+            let (who, cmd) = member_command(m)?;
+            let out = e.relation(actor, &who, &cmd).await?;
+            print_relation(&out);
         }
         Cmd::Log {
             member,
@@ -976,6 +1314,188 @@ async fn dispatch<S: tuanji_store::Store>(
         }
     }
     Ok(())
+}
+
+fn transfer_command(t: TransferCmd) -> Result<(String, RelationCommand), Failure> {
+    use RelationCommand as C;
+    Ok(match t {
+        TransferCmd::Request {
+            m,
+            to,
+            destination,
+            initiator,
+            org,
+        } => (
+            m.member,
+            C::RequestTransfer {
+                date: m.date,
+                to,
+                destination: match destination {
+                    DestinationArg::Employment => Destination::Employment,
+                    DestinationArg::FurtherStudy => Destination::FurtherStudy,
+                    DestinationArg::Move => Destination::Move,
+                },
+                initiator: match initiator {
+                    InitiatorArg::Member => Initiator::Member,
+                    InitiatorArg::Outgoing => Initiator::Outgoing,
+                    InitiatorArg::Incoming => Initiator::Incoming,
+                },
+                org,
+            },
+        ),
+        TransferCmd::Approve { m, org } => (m.member, C::Approve { date: m.date, org }),
+        TransferCmd::Reject { m, org, reason } => (
+            m.member,
+            C::Reject {
+                date: m.date,
+                org,
+                reason,
+            },
+        ),
+        TransferCmd::Cancel { m, org, reason } => (
+            m.member,
+            C::Cancel {
+                date: m.date,
+                org,
+                reason,
+            },
+        ),
+        TransferCmd::AssignBranch { m, org, branch } => (
+            m.member,
+            C::AssignBranch {
+                date: m.date,
+                org,
+                branch,
+            },
+        ),
+        TransferCmd::Show { .. } | TransferCmd::List { .. } => {
+            return Err(input("not a relation command"))
+        }
+    })
+}
+
+fn member_command(c: MemberCmd) -> Result<(String, RelationCommand), Failure> {
+    use RelationCommand as C;
+    Ok(match c {
+        MemberCmd::Contact { m, reached, note } => (
+            m.member,
+            C::RecordContact {
+                date: m.date,
+                reached,
+                note,
+            },
+        ),
+        MemberCmd::ReportIn { m, branch } => (
+            m.member,
+            C::ReportIn {
+                date: m.date,
+                branch,
+            },
+        ),
+        MemberCmd::AcceptReportIn { m, org } => (m.member, C::AcceptReportIn { date: m.date, org }),
+        MemberCmd::DeclineReportIn { m, org, reason } => (
+            m.member,
+            C::DeclineReportIn {
+                date: m.date,
+                org,
+                reason,
+            },
+        ),
+        MemberCmd::Retain { m, reason, branch } => (
+            m.member,
+            C::Retain {
+                date: m.date,
+                reason: match reason {
+                    RetainArg::NoJob => RetentionReason::NoJob,
+                    RetainArg::Abroad => RetentionReason::Abroad,
+                },
+                branch,
+            },
+        ),
+        MemberCmd::Suspend {
+            m,
+            meeting_date,
+            committee,
+        } => (
+            m.member,
+            C::Suspend {
+                date: m.date,
+                meeting_date,
+                committee,
+            },
+        ),
+        MemberCmd::Delete { m, reason } => (
+            m.member,
+            C::Delete {
+                date: m.date,
+                reason,
+            },
+        ),
+        MemberCmd::Show { .. } => return Err(input("not a relation command")),
+    })
+}
+
+fn print_relation(out: &RelationOutcome) {
+    let logged: Vec<String> = out
+        .logged
+        .iter()
+        .map(|(c, seq)| format!("{c} (seq {seq})"))
+        .collect();
+    println!(
+        "{}: {} → {} at {} (logged: {}; rules checked: {})",
+        out.member,
+        out.from,
+        out.to,
+        out.branch,
+        logged.join(", "),
+        out.rule_codes.join(", ")
+    );
+    for (code, msg) in &out.flags {
+        println!("flagged [{code}]: {msg}");
+    }
+    if let Some(t) = &out.transfer {
+        print_transfers(std::slice::from_ref(t));
+    }
+}
+
+fn print_transfers(list: &[TransferView]) {
+    let mut t = table(&[
+        "requested",
+        "member",
+        "state",
+        "from",
+        "to",
+        "initiator",
+        "destination",
+        "waiting on",
+        "due",
+        "overdue",
+    ]);
+    for v in list {
+        t.add_row(vec![
+            v.requested_on.to_string(),
+            v.member.clone(),
+            match v.closed_on {
+                Some(d) => format!("{} {d}", v.state),
+                None => v.state.clone(),
+            },
+            v.from_branch.clone(),
+            match &v.to_branch {
+                Some(b) if b != &v.to_org => format!("{} → {b}", v.to_org),
+                _ => v.to_org.clone(),
+            },
+            v.initiator.clone(),
+            v.destination.clone(),
+            v.waiting_on.clone().unwrap_or_else(|| "-".into()),
+            v.due_on.to_string(),
+            v.overdue_on.map_or_else(|| "-".into(), |d| d.to_string()),
+        ]);
+    }
+    println!(
+        "{t}\n{} transfer{}",
+        list.len(),
+        if list.len() == 1 { "" } else { "s" }
+    );
 }
 
 fn admission_command(step: AdmissionCmd) -> Result<(String, AdmissionCommand), Failure> {

@@ -781,10 +781,14 @@ impl<S: Store> Engine<S> {
                     sha256: hex::encode(Sha256::digest(pdf)),
                 })
             }
-            AdmissionCommand::Annul { date, reason } => AdmissionStep::Annul {
-                date: *date,
-                reason: check_text("reason", reason, 500)?,
-            },
+            AdmissionCommand::Annul { date, reason } => {
+                // TRF_NO_DELETE: annulment removes a member; not while graduated pending transfer or in a transfer.
+                self.check_not_locked(tx, person.id).await?;
+                AdmissionStep::Annul {
+                    date: *date,
+                    reason: check_text("reason", reason, 500)?,
+                }
+            }
             AdmissionCommand::Reject { date, reason } => AdmissionStep::Reject {
                 date: *date,
                 reason: check_text("reason", reason, 500)?,
@@ -868,6 +872,8 @@ impl<S: Store> Engine<S> {
                 source: "admission".into(),
                 admission_instance_id: Some(inst.id),
                 oath_date: m.oath_date,
+                deleted_on: None,
+                deletion_reason: None,
             })
             .await?;
         }

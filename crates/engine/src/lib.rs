@@ -10,6 +10,7 @@ use std::future::Future;
 use tuanji_domain::{Date, RuleViolation, WorkingCalendar};
 use tuanji_import::roster::RowError;
 use tuanji_store::{Store, StoreError};
+use tuanji_workflow::relation::RelationPolicy;
 use tuanji_workflow::{AdmissionPolicy, Definition, LoadError, Registry};
 
 pub mod admission;
@@ -18,6 +19,7 @@ pub mod demo;
 pub mod orgs;
 pub mod query;
 pub mod quota;
+pub mod relation;
 pub mod roster;
 
 pub use any::{AnyEngine, DEFAULT_DATABASE_URL};
@@ -105,6 +107,8 @@ pub struct Engine<S: Store> {
     registry: &'static Registry,
     admission: &'static Definition,
     policy: AdmissionPolicy,
+    relation: &'static Definition,
+    relation_policy: RelationPolicy,
     calendar: &'static WorkingCalendar,
     today: Option<Date>,
 }
@@ -119,11 +123,17 @@ impl<S: Store> Engine<S> {
             .latest("admission")
             .ok_or_else(|| EngineError::Input("no admission workflow is installed".into()))?;
         let policy = AdmissionPolicy::from_definition(admission)?;
+        let relation = registry
+            .latest("relation")
+            .ok_or_else(|| EngineError::Input("no relation workflow is installed".into()))?;
+        let relation_policy = RelationPolicy::from_definition(relation)?;
         Ok(Engine {
             store,
             registry,
             admission,
             policy,
+            relation,
+            relation_policy,
             calendar: WorkingCalendar::china(),
             today: None,
         })

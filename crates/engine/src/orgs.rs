@@ -121,6 +121,8 @@ impl<S: Store> Engine<S> {
                 school_level: None,
                 graduating: false,
                 class_size: None,
+                graduation_date: None,
+                mobile_members: false,
             });
         }
         let total = rows.len() as u64;
@@ -349,6 +351,8 @@ impl<S: Store> Engine<S> {
             school_level,
             graduating: r.graduating,
             class_size,
+            graduation_date: None,
+            mobile_members: r.mobile_members,
         }))
     }
 

@@ -296,6 +296,8 @@ impl<S: Store> Engine<S> {
             source: "legacy".into(),
             admission_instance_id: None,
             oath_date: None,
+            deleted_on: None,
+            deletion_reason: None,
         })
         .await?;
         Ok(())

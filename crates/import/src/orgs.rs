@@ -371,12 +371,15 @@ pub struct OrgCsvRow {
     pub graduating: bool,
     /// Number of students in the class (for `ADM_CLASS_CAP`); branches only.
     pub class_size: Option<u32>,
+    /// The school's mobile-member branch (流动团员团支部) that keeps unemployed graduates
+    /// (`TRF_RETENTION`); branches only, `false` when not given.
+    pub mobile_members: bool,
 }
 
 /// The longest organisation name accepted, in characters.
 pub const MAX_ORG_NAME_CHARS: usize = 100;
 
-const ORG_COLUMNS: [&str; 8] = [
+const ORG_COLUMNS: [&str; 9] = [
     "code",
     "name",
     "kind",
@@ -385,6 +388,7 @@ const ORG_COLUMNS: [&str; 8] = [
     "school_level",
     "graduating",
     "class_size",
+    "mobile_members",
 ];
 
 fn parse_bool(s: &str) -> Option<bool> {
@@ -399,7 +403,7 @@ fn parse_bool(s: &str) -> Option<bool> {
 ///
 /// Encoding: UTF-8 with or without BOM (GB18030/GBK is also accepted, as for rosters).
 /// Header: `code,name,kind,parent`, optionally followed by any of `approves_admissions`,
-/// `school_level`, `graduating`, `class_size` (case-insensitive, trimmed, any order; unknown or
+/// `school_level`, `graduating`, `class_size`, `mobile_members` (case-insensitive, trimmed, any order; unknown or
 /// repeated columns are errors). Values:
 /// - `code`: an [`OrgCode`], unique in the file;
 /// - `name`: 1 to [`MAX_ORG_NAME_CHARS`] characters;
@@ -407,11 +411,11 @@ fn parse_bool(s: &str) -> Option<bool> {
 ///   `township`, `basic_committee`, `working_committee`, `general_branch`, `branch`);
 /// - `parent`: an [`OrgCode`] other than the row's own; empty only for `central`, which must have
 ///   none. The parent may be in the file or already registered: the engine resolves it;
-/// - `approves_admissions`, `graduating`: `true`/`false` (also `yes`/`no`, `1`/`0`, `是`/`否`),
+/// - `approves_admissions`, `graduating`, `mobile_members`: `true`/`false` (also `yes`/`no`, `1`/`0`, `是`/`否`),
 ///   empty = not given (`graduating` then `false`); `approves_admissions` = `true` is refused for a
 ///   branch (a branch never approves admissions, 《发展团员工作细则》 step 12);
 /// - `school_level`: `junior_high`, `senior_high`, `vocational`, `university`;
-/// - `graduating` and `class_size` (a whole number ≥ 1): only for kind `branch`.
+/// - `graduating`, `mobile_members` and `class_size` (a whole number ≥ 1): only for kind `branch`.
 ///
 /// Empty lines are skipped. Every bad row is reported (all errors, in line order), each with the
 /// header name as written; `code` is `None` on these errors (no DOMAIN.md rule applies).
@@ -680,6 +684,31 @@ pub fn parse_org_csv(bytes: &[u8]) -> Result<Vec<OrgCsvRow>, Vec<RowError>> {
             },
         };
 
+        let mobile_members = match value("mobile_members") {
+            None => false,
+            Some(raw) => match parse_bool(raw) {
+                None => {
+                    err(
+                        Some("mobile_members"),
+                        format!("{} {raw:?} is not true or false", label("mobile_members")),
+                    );
+                    false
+                }
+                Some(flag) => {
+                    if flag && not_branch {
+                        err(
+                            Some("mobile_members"),
+                            format!(
+                                "{} is only for branches (kind branch)",
+                                label("mobile_members")
+                            ),
+                        );
+                    }
+                    flag
+                }
+            },
+        };
+
         let class_size = match value("class_size") {
             None => None,
             Some(raw) => match raw.parse::<u32>() {
@@ -719,6 +748,7 @@ pub fn parse_org_csv(bytes: &[u8]) -> Result<Vec<OrgCsvRow>, Vec<RowError>> {
                 school_level,
                 graduating,
                 class_size,
+                mobile_members,
             });
         }
     }

@@ -47,6 +47,10 @@ pub struct OrgRow {
     pub graduating: bool,
     /// Students in the class, for ADM_CLASS_CAP.
     pub class_size: Option<i32>,
+    /// Graduation date of a graduating branch (`tuanji org mark-graduating`).
+    pub graduation_date: Option<NaiveDate>,
+    /// The school's mobile-member branch (流动团员团支部), which keeps unemployed graduates (TRF_RETENTION).
+    pub mobile_members: bool,
 }
 
 impl OrgRow {
@@ -167,6 +171,62 @@ pub struct MemberRow {
     pub admission_instance_id: Option<Uuid>,
     /// Date of the oath (入团宣誓), ADM_OATH.
     pub oath_date: Option<NaiveDate>,
+    /// Tombstone (TRF_NO_DELETE): the date the record was deleted; the row itself is never removed.
+    pub deleted_on: Option<NaiveDate>,
+    /// Tombstone: why.
+    pub deletion_reason: Option<String>,
+}
+
+/// One organisation-relation transfer (组织关系转接), open or closed: the projection `transfer list` reads.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct TransferRow {
+    /// UUID v7.
+    pub id: Uuid,
+    /// The member.
+    pub person_id: Uuid,
+    /// The relation instance (the stay at the outgoing branch).
+    pub instance_id: Uuid,
+    /// `member`, `outgoing` or `incoming` (TRF_INITIATOR).
+    pub initiator: String,
+    /// `employment`, `further_study` or `move`.
+    pub destination: String,
+    /// The branch the relation leaves.
+    pub from_branch_id: Uuid,
+    /// The receiving organisation (a branch, or a committee that assigns one).
+    pub to_org_id: Uuid,
+    /// The receiving branch, once known.
+    pub to_branch_id: Option<Uuid>,
+    /// `open`, `completed`, `rejected` or `cancelled`.
+    pub state: String,
+    /// Who acts next, e.g. `incoming 110108`; `None` when closed.
+    pub waiting_on: Option<String>,
+    /// Request date.
+    pub requested_on: NaiveDate,
+    /// Last action; the timeout (TRF_TIMEOUT) runs from it.
+    pub last_action_on: NaiveDate,
+    /// The day it becomes overdue.
+    pub due_on: NaiveDate,
+    /// The day the sweep marked it overdue.
+    pub overdue_on: Option<NaiveDate>,
+    /// The superior it was escalated to.
+    pub escalated_to_id: Option<Uuid>,
+    /// Completion, rejection or cancellation date.
+    pub closed_on: Option<NaiveDate>,
+}
+
+/// Which transfers to list.
+#[derive(Debug, Clone, Default)]
+pub struct TransferFilter {
+    /// Subtree (organisation path prefix, e.g. `/CYLC/110000/`) the outgoing or incoming side lies in.
+    pub path_prefix: String,
+    /// Only transfers whose outgoing branch is in the subtree.
+    pub outgoing: bool,
+    /// Only transfers whose receiving organisation is in the subtree.
+    pub incoming: bool,
+    /// Only open, overdue transfers.
+    pub overdue: bool,
+    /// Only open transfers.
+    pub open: bool,
 }
 
 /// A transition-log entry to append; the store assigns `seq`, `entry_id`, `recorded_at` and the hashes.
@@ -382,6 +442,12 @@ pub trait StoreTx: Send {
     fn root_org(&mut self) -> impl Future<Output = StoreResult<Option<OrgRow>>> + Send;
     /// Number of organisations.
     fn org_count(&mut self) -> impl Future<Output = StoreResult<i64>> + Send;
+    /// Marks a branch graduating with its graduation date.
+    fn set_graduation(
+        &mut self,
+        org_id: Uuid,
+        on: NaiveDate,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
     /// Serialises concurrent commands on one branch (PostgreSQL row lock; SQLite writes are already serial).
     fn lock_org(&mut self, id: Uuid) -> impl Future<Output = StoreResult<()>> + Send;
 
@@ -461,6 +527,24 @@ pub trait StoreTx: Send {
         &mut self,
         person_id: Uuid,
     ) -> impl Future<Output = StoreResult<Option<MemberRow>>> + Send;
+    /// The members of a branch that are not tombstoned, by person id.
+    fn members_of_branch(
+        &mut self,
+        branch_id: Uuid,
+    ) -> impl Future<Output = StoreResult<Vec<MemberRow>>> + Send;
+    /// Moves a member's relation to another branch.
+    fn move_member(
+        &mut self,
+        person_id: Uuid,
+        branch_id: Uuid,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Records the tombstone of a member (the row stays).
+    fn tombstone_member(
+        &mut self,
+        person_id: Uuid,
+        on: NaiveDate,
+        reason: &str,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
     /// Member counts of a branch.
     fn branch_counts(
         &mut self,
@@ -470,6 +554,30 @@ pub trait StoreTx: Send {
     // --- instances
     /// Inserts a new instance (version 1).
     fn insert_instance(&mut self, i: &InstanceRow) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Inserts new instances (version 1) in multi-row statements.
+    fn insert_instances(
+        &mut self,
+        rows: &[InstanceRow],
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The instances of `workflow` at a branch whose state is not one of `ended`, by id.
+    fn live_instances_at(
+        &mut self,
+        workflow: &str,
+        branch_id: Uuid,
+        ended: &[&str],
+    ) -> impl Future<Output = StoreResult<Vec<InstanceRow>>> + Send;
+    /// The instances of `workflow` in `state`, by id.
+    fn instances_in_state(
+        &mut self,
+        workflow: &str,
+        state: &str,
+    ) -> impl Future<Output = StoreResult<Vec<InstanceRow>>> + Send;
+    /// Moves an instance to another branch (a retention at the school's mobile-member branch).
+    fn set_instance_branch(
+        &mut self,
+        id: Uuid,
+        branch_id: Uuid,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
     /// The instance with this id.
     fn instance(
         &mut self,
@@ -496,9 +604,38 @@ pub trait StoreTx: Send {
         workflow: &str,
     ) -> impl Future<Output = StoreResult<Vec<(String, i64)>>> + Send;
 
+    // --- transfers
+    /// Inserts or replaces a transfer; a second open transfer of a person is `StoreError::Unique` (TRF_ONE_OPEN).
+    fn upsert_transfer(&mut self, t: &TransferRow) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The person's open transfer.
+    fn open_transfer(
+        &mut self,
+        person_id: Uuid,
+    ) -> impl Future<Output = StoreResult<Option<TransferRow>>> + Send;
+    /// Transfers touching a subtree, oldest request first.
+    fn transfers(
+        &mut self,
+        f: &TransferFilter,
+    ) -> impl Future<Output = StoreResult<Vec<TransferRow>>> + Send;
+    /// Open transfers not yet overdue whose due date is on or before `as_of`, oldest first.
+    fn transfers_due(
+        &mut self,
+        as_of: NaiveDate,
+    ) -> impl Future<Output = StoreResult<Vec<TransferRow>>> + Send;
+    /// Transfers per state, ordered by state.
+    fn transfer_state_counts(
+        &mut self,
+    ) -> impl Future<Output = StoreResult<Vec<(String, i64)>>> + Send;
+
     // --- log
     /// Appends one entry: next dense seq, leaf and chain hash, recorded now.
     fn append_log(&mut self, e: &NewLogEntry) -> impl Future<Output = StoreResult<LogRow>> + Send;
+    /// Appends entries in order, in multi-row statements: the same seq, hashes and chain as one
+    /// [`StoreTx::append_log`] each. Returns the last seq.
+    fn append_logs(
+        &mut self,
+        entries: &[NewLogEntry],
+    ) -> impl Future<Output = StoreResult<i64>> + Send;
     /// Number of entries in the log (the last seq).
     fn log_size(&mut self) -> impl Future<Output = StoreResult<i64>> + Send;
     /// Entries, oldest first.
@@ -533,6 +670,85 @@ pub fn leaf_of(row: &LogRow, rule_codes: &[String]) -> tuanji_audit::Hash {
 pub use chrono::NaiveDate as __NaiveDate;
 #[doc(hidden)]
 pub use uuid::Uuid as __Uuid;
+
+#[doc(hidden)]
+pub const __LOG_INSERT: &str = "INSERT INTO transition_log (seq, entry_id, instance_id, person_id, org_id, workflow, \
+     workflow_version, definition_sha256, from_state, to_state, command, actor, role, rule_codes, payload, \
+     effective_date, recorded_at, idempotency_key, leaf_hash, chain_hash) ";
+
+/// Binds the 20 columns of a [`LogRow`] in the order of `__LOG_INSERT` (a closure for `QueryBuilder::push_values`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __push_log_row {
+    () => {
+        |mut b, row: &$crate::LogRow| {
+            b.push_bind(row.seq)
+                .push_bind(row.entry_id)
+                .push_bind(row.instance_id)
+                .push_bind(row.person_id)
+                .push_bind(row.org_id)
+                .push_bind(row.workflow.clone())
+                .push_bind(row.workflow_version)
+                .push_bind(row.definition_sha256.clone())
+                .push_bind(row.from_state.clone())
+                .push_bind(row.to_state.clone())
+                .push_bind(row.command.clone())
+                .push_bind(row.actor.clone())
+                .push_bind(row.role.clone())
+                .push_bind(row.rule_codes.clone())
+                .push_bind(row.payload.clone())
+                .push_bind(row.effective_date)
+                .push_bind(row.recorded_at)
+                .push_bind(row.idempotency_key.clone())
+                .push_bind(row.leaf_hash.clone())
+                .push_bind(row.chain_hash.clone());
+        }
+    };
+}
+
+#[doc(hidden)]
+pub fn __head_hash(prev: Vec<u8>) -> StoreResult<tuanji_audit::Hash> {
+    prev.try_into()
+        .map_err(|_| StoreError::Corrupt("log_head.chain_hash is not 32 bytes".into()))
+}
+
+/// The stored row of entry `e` at `seq`, chained onto `prev` (which moves to this entry's chain hash).
+#[doc(hidden)]
+pub fn __log_row(
+    seq: i64,
+    prev: &mut tuanji_audit::Hash,
+    e: &NewLogEntry,
+    recorded_at: DateTime<Utc>,
+) -> StoreResult<LogRow> {
+    let mut row = LogRow {
+        seq,
+        entry_id: Uuid::now_v7(),
+        instance_id: e.instance_id,
+        person_id: e.person_id,
+        org_id: e.org_id,
+        workflow: e.workflow.clone(),
+        workflow_version: e.workflow_version,
+        definition_sha256: e.definition_sha256.clone(),
+        from_state: e.from_state.clone(),
+        to_state: e.to_state.clone(),
+        command: e.command.clone(),
+        actor: e.actor.clone(),
+        role: e.role.clone(),
+        rule_codes: __json_string(&e.rule_codes)?,
+        payload: __json_string(&e.payload)?,
+        effective_date: e.effective_date,
+        recorded_at,
+        idempotency_key: e.idempotency_key.clone(),
+        leaf_hash: Vec::new(),
+        chain_hash: Vec::new(),
+    };
+    let leaf = leaf_of(&row, &e.rule_codes);
+    let chain = tuanji_audit::chain_hash(prev, &leaf);
+    row.leaf_hash = leaf.to_vec();
+    row.chain_hash = chain.to_vec();
+    *prev = chain;
+    Ok(row)
+}
 
 #[doc(hidden)]
 pub fn __json_string<T: serde::Serialize>(v: &T) -> StoreResult<String> {

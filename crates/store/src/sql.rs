@@ -14,11 +14,12 @@ macro_rules! sql_tx_impl {
             }
 
             async fn insert_orgs(&mut self, orgs: &[$crate::OrgRow]) -> $crate::StoreResult<()> {
-                // 11 columns; 500 rows stay far below both backends' bind limits.
+                // 13 columns; 500 rows stay far below both backends' bind limits.
                 for chunk in orgs.chunks(500) {
                     let mut q = $crate::sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO organisations (id, code, name, kind, parent_id, path, depth, \
-                         approves_admissions, school_level, graduating, class_size) ",
+                         approves_admissions, school_level, graduating, class_size, graduation_date, \
+                         mobile_members) ",
                     );
                     q.push_values(chunk, |mut b, o| {
                         b.push_bind(o.id)
@@ -31,7 +32,9 @@ macro_rules! sql_tx_impl {
                             .push_bind(o.approves_admissions)
                             .push_bind(o.school_level.clone())
                             .push_bind(o.graduating)
-                            .push_bind(o.class_size);
+                            .push_bind(o.class_size)
+                            .push_bind(o.graduation_date)
+                            .push_bind(o.mobile_members);
                     });
                     q.build().execute(&mut *self.0).await?;
                 }
@@ -74,6 +77,19 @@ macro_rules! sql_tx_impl {
                 Ok($crate::sqlx::query_scalar("SELECT COUNT(*) FROM organisations")
                     .fetch_one(&mut *self.0)
                     .await?)
+            }
+
+            async fn set_graduation(
+                &mut self,
+                org_id: $crate::__Uuid,
+                on: $crate::__NaiveDate,
+            ) -> $crate::StoreResult<()> {
+                $crate::sqlx::query("UPDATE organisations SET graduating = true, graduation_date = $2 WHERE id = $1")
+                    .bind(org_id)
+                    .bind(on)
+                    .execute(&mut *self.0)
+                    .await?;
+                Ok(())
             }
 
             async fn lock_org(&mut self, id: $crate::__Uuid) -> $crate::StoreResult<()> {
@@ -310,13 +326,14 @@ macro_rules! sql_tx_impl {
             async fn upsert_member(&mut self, m: &$crate::MemberRow) -> $crate::StoreResult<()> {
                 $crate::sqlx::query(
                     "INSERT INTO members (person_id, branch_id, membership_date, development_number, standing, \
-                     probation_until, source, admission_instance_id, oath_date) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                     probation_until, source, admission_instance_id, oath_date, deleted_on, deletion_reason) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
                      ON CONFLICT (person_id) DO UPDATE SET branch_id = excluded.branch_id, \
                      membership_date = excluded.membership_date, development_number = excluded.development_number, \
                      standing = excluded.standing, probation_until = excluded.probation_until, \
                      source = excluded.source, admission_instance_id = excluded.admission_instance_id, \
-                     oath_date = excluded.oath_date",
+                     oath_date = excluded.oath_date, deleted_on = excluded.deleted_on, \
+                     deletion_reason = excluded.deletion_reason",
                 )
                 .bind(m.person_id)
                 .bind(m.branch_id)
@@ -327,6 +344,8 @@ macro_rules! sql_tx_impl {
                 .bind(&m.source)
                 .bind(m.admission_instance_id)
                 .bind(m.oath_date)
+                .bind(m.deleted_on)
+                .bind(&m.deletion_reason)
                 .execute(&mut *self.0)
                 .await?;
                 Ok(())
@@ -339,11 +358,53 @@ macro_rules! sql_tx_impl {
                     .await?)
             }
 
+            async fn members_of_branch(
+                &mut self,
+                branch_id: $crate::__Uuid,
+            ) -> $crate::StoreResult<Vec<$crate::MemberRow>> {
+                Ok($crate::sqlx::query_as(
+                    "SELECT * FROM members WHERE branch_id = $1 AND deleted_on IS NULL ORDER BY person_id",
+                )
+                .bind(branch_id)
+                .fetch_all(&mut *self.0)
+                .await?)
+            }
+
+            async fn move_member(
+                &mut self,
+                person_id: $crate::__Uuid,
+                branch_id: $crate::__Uuid,
+            ) -> $crate::StoreResult<()> {
+                $crate::sqlx::query("UPDATE members SET branch_id = $2 WHERE person_id = $1")
+                    .bind(person_id)
+                    .bind(branch_id)
+                    .execute(&mut *self.0)
+                    .await?;
+                Ok(())
+            }
+
+            async fn tombstone_member(
+                &mut self,
+                person_id: $crate::__Uuid,
+                on: $crate::__NaiveDate,
+                reason: &str,
+            ) -> $crate::StoreResult<()> {
+                $crate::sqlx::query(
+                    "UPDATE members SET deleted_on = $2, deletion_reason = $3 WHERE person_id = $1 AND deleted_on IS NULL",
+                )
+                .bind(person_id)
+                .bind(on)
+                .bind(reason)
+                .execute(&mut *self.0)
+                .await?;
+                Ok(())
+            }
+
             async fn branch_counts(&mut self, branch_id: $crate::__Uuid) -> $crate::StoreResult<$crate::BranchCounts> {
                 let (entitled, members): (i64, i64) = $crate::sqlx::query_as(
                     "SELECT COUNT(CASE WHEN standing = 'member' THEN 1 END), \
                             COUNT(CASE WHEN standing IN ('member', 'on_probation') THEN 1 END) \
-                     FROM members WHERE branch_id = $1",
+                     FROM members WHERE branch_id = $1 AND deleted_on IS NULL",
                 )
                 .bind(branch_id)
                 .fetch_one(&mut *self.0)
@@ -368,6 +429,74 @@ macro_rules! sql_tx_impl {
                 .bind(i.opened_on)
                 .execute(&mut *self.0)
                 .await?;
+                Ok(())
+            }
+
+            async fn insert_instances(&mut self, rows: &[$crate::InstanceRow]) -> $crate::StoreResult<()> {
+                for chunk in rows.chunks(1000) {
+                    let mut q = $crate::sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO instances (id, workflow, workflow_version, definition_sha256, person_id, \
+                         branch_id, state, version, data, opened_on) ",
+                    );
+                    q.push_values(chunk, |mut b, i| {
+                        b.push_bind(i.id)
+                            .push_bind(i.workflow.clone())
+                            .push_bind(i.workflow_version)
+                            .push_bind(i.definition_sha256.clone())
+                            .push_bind(i.person_id)
+                            .push_bind(i.branch_id)
+                            .push_bind(i.state.clone())
+                            .push_bind(i.version)
+                            .push_bind(i.data.clone())
+                            .push_bind(i.opened_on);
+                    });
+                    q.build().execute(&mut *self.0).await?;
+                }
+                Ok(())
+            }
+
+            async fn live_instances_at(
+                &mut self,
+                workflow: &str,
+                branch_id: $crate::__Uuid,
+                ended: &[&str],
+            ) -> $crate::StoreResult<Vec<$crate::InstanceRow>> {
+                let mut q = $crate::sqlx::QueryBuilder::<$db>::new("SELECT * FROM instances WHERE workflow = ");
+                q.push_bind(workflow.to_owned()).push(" AND branch_id = ").push_bind(branch_id);
+                if !ended.is_empty() {
+                    q.push(" AND state NOT IN (");
+                    let mut sep = q.separated(", ");
+                    for e in ended {
+                        sep.push_bind(e.to_string());
+                    }
+                    q.push(")");
+                }
+                q.push(" ORDER BY id");
+                Ok(q.build_query_as().fetch_all(&mut *self.0).await?)
+            }
+
+            async fn instances_in_state(
+                &mut self,
+                workflow: &str,
+                state: &str,
+            ) -> $crate::StoreResult<Vec<$crate::InstanceRow>> {
+                Ok($crate::sqlx::query_as("SELECT * FROM instances WHERE workflow = $1 AND state = $2 ORDER BY id")
+                    .bind(workflow)
+                    .bind(state)
+                    .fetch_all(&mut *self.0)
+                    .await?)
+            }
+
+            async fn set_instance_branch(
+                &mut self,
+                id: $crate::__Uuid,
+                branch_id: $crate::__Uuid,
+            ) -> $crate::StoreResult<()> {
+                $crate::sqlx::query("UPDATE instances SET branch_id = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(branch_id)
+                    .execute(&mut *self.0)
+                    .await?;
                 Ok(())
             }
 
@@ -430,70 +559,134 @@ macro_rules! sql_tx_impl {
                 )
                 .fetch_one(&mut *self.0)
                 .await?;
-                let prev: $crate::tuanji_audit::Hash = prev
-                    .try_into()
-                    .map_err(|_| $crate::StoreError::Corrupt("log_head.chain_hash is not 32 bytes".into()))?;
-                let mut row = $crate::LogRow {
-                    seq,
-                    entry_id: $crate::__Uuid::now_v7(),
-                    instance_id: e.instance_id,
-                    person_id: e.person_id,
-                    org_id: e.org_id,
-                    workflow: e.workflow.clone(),
-                    workflow_version: e.workflow_version,
-                    definition_sha256: e.definition_sha256.clone(),
-                    from_state: e.from_state.clone(),
-                    to_state: e.to_state.clone(),
-                    command: e.command.clone(),
-                    actor: e.actor.clone(),
-                    role: e.role.clone(),
-                    rule_codes: $crate::__json_string(&e.rule_codes)?,
-                    payload: $crate::__json_string(&e.payload)?,
-                    effective_date: e.effective_date,
-                    recorded_at: $crate::__now_micros(),
-                    idempotency_key: e.idempotency_key.clone(),
-                    leaf_hash: Vec::new(),
-                    chain_hash: Vec::new(),
-                };
-                let leaf = $crate::leaf_of(&row, &e.rule_codes);
-                let chain = $crate::tuanji_audit::chain_hash(&prev, &leaf);
-                row.leaf_hash = leaf.to_vec();
-                row.chain_hash = chain.to_vec();
-                $crate::sqlx::query(
-                    "INSERT INTO transition_log (seq, entry_id, instance_id, person_id, org_id, workflow, \
-                     workflow_version, definition_sha256, from_state, to_state, command, actor, role, rule_codes, \
-                     payload, effective_date, recorded_at, idempotency_key, leaf_hash, chain_hash) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
-                )
-                .bind(row.seq)
-                .bind(row.entry_id)
-                .bind(row.instance_id)
-                .bind(row.person_id)
-                .bind(row.org_id)
-                .bind(&row.workflow)
-                .bind(row.workflow_version)
-                .bind(&row.definition_sha256)
-                .bind(&row.from_state)
-                .bind(&row.to_state)
-                .bind(&row.command)
-                .bind(&row.actor)
-                .bind(&row.role)
-                .bind(&row.rule_codes)
-                .bind(&row.payload)
-                .bind(row.effective_date)
-                .bind(row.recorded_at)
-                .bind(&row.idempotency_key)
-                .bind(&row.leaf_hash)
-                .bind(&row.chain_hash)
-                .execute(&mut *self.0)
-                .await?;
+                let mut prev = $crate::__head_hash(prev)?;
+                let row = $crate::__log_row(seq, &mut prev, e, $crate::__now_micros())?;
+                let mut q = $crate::sqlx::QueryBuilder::<$db>::new($crate::__LOG_INSERT);
+                q.push_values(std::iter::once(&row), $crate::__push_log_row!());
+                q.build().execute(&mut *self.0).await?;
                 // The trigger `transition_log_head` has moved log_head.chain_hash to this entry's chain hash.
                 Ok(row)
+            }
+
+            async fn append_logs(&mut self, entries: &[$crate::NewLogEntry]) -> $crate::StoreResult<i64> {
+                if entries.is_empty() {
+                    return self.log_size().await;
+                }
+                let n = entries.len() as i64;
+                let (last, prev): (i64, Vec<u8>) = $crate::sqlx::query_as(
+                    "UPDATE log_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, chain_hash",
+                )
+                .bind(n)
+                .fetch_one(&mut *self.0)
+                .await?;
+                let mut prev = $crate::__head_hash(prev)?;
+                let now = $crate::__now_micros();
+                let mut seq = last - n;
+                // 20 columns: 1,000 rows stay below both backends' bind limits. Rows go in seq order, so the
+                // per-row trigger leaves log_head at the last chain hash.
+                for chunk in entries.chunks(1000) {
+                    let mut rows = Vec::with_capacity(chunk.len());
+                    for e in chunk {
+                        seq += 1;
+                        rows.push($crate::__log_row(seq, &mut prev, e, now)?);
+                    }
+                    let mut q = $crate::sqlx::QueryBuilder::<$db>::new($crate::__LOG_INSERT);
+                    q.push_values(rows.iter(), $crate::__push_log_row!());
+                    q.build().execute(&mut *self.0).await?;
+                }
+                Ok(last)
             }
 
             async fn log_size(&mut self) -> $crate::StoreResult<i64> {
                 Ok($crate::sqlx::query_scalar("SELECT seq FROM log_head WHERE id = 1")
                     .fetch_one(&mut *self.0)
+                    .await?)
+            }
+
+            async fn upsert_transfer(&mut self, t: &$crate::TransferRow) -> $crate::StoreResult<()> {
+                $crate::sqlx::query(
+                    "INSERT INTO transfers (id, person_id, instance_id, initiator, destination, from_branch_id, to_org_id, \
+                     to_branch_id, state, waiting_on, requested_on, last_action_on, due_on, overdue_on, escalated_to_id, \
+                     closed_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+                     ON CONFLICT (id) DO UPDATE SET to_branch_id = excluded.to_branch_id, state = excluded.state, \
+                     waiting_on = excluded.waiting_on, last_action_on = excluded.last_action_on, \
+                     due_on = excluded.due_on, overdue_on = excluded.overdue_on, \
+                     escalated_to_id = excluded.escalated_to_id, closed_on = excluded.closed_on",
+                )
+                .bind(t.id)
+                .bind(t.person_id)
+                .bind(t.instance_id)
+                .bind(&t.initiator)
+                .bind(&t.destination)
+                .bind(t.from_branch_id)
+                .bind(t.to_org_id)
+                .bind(t.to_branch_id)
+                .bind(&t.state)
+                .bind(&t.waiting_on)
+                .bind(t.requested_on)
+                .bind(t.last_action_on)
+                .bind(t.due_on)
+                .bind(t.overdue_on)
+                .bind(t.escalated_to_id)
+                .bind(t.closed_on)
+                .execute(&mut *self.0)
+                .await?;
+                Ok(())
+            }
+
+            async fn open_transfer(
+                &mut self,
+                person_id: $crate::__Uuid,
+            ) -> $crate::StoreResult<Option<$crate::TransferRow>> {
+                Ok($crate::sqlx::query_as("SELECT * FROM transfers WHERE person_id = $1 AND state = 'open'")
+                    .bind(person_id)
+                    .fetch_optional(&mut *self.0)
+                    .await?)
+            }
+
+            async fn transfers(&mut self, f: &$crate::TransferFilter) -> $crate::StoreResult<Vec<$crate::TransferRow>> {
+                let upper = format!("{}0", f.path_prefix.trim_end_matches('/'));
+                let from_in = "(fo.path >= $1 AND fo.path < $2)";
+                let to_in = "(tor.path >= $1 AND tor.path < $2)";
+                let side = match (f.outgoing, f.incoming) {
+                    (true, false) => from_in.to_owned(),
+                    (false, true) => to_in.to_owned(),
+                    _ => format!("({from_in} OR {to_in})"),
+                };
+                let mut sql = format!(
+                    "SELECT t.* FROM transfers t JOIN organisations fo ON fo.id = t.from_branch_id \
+                     JOIN organisations tor ON tor.id = t.to_org_id WHERE {side}"
+                );
+                if f.open || f.overdue {
+                    sql.push_str(" AND t.state = 'open'");
+                }
+                if f.overdue {
+                    sql.push_str(" AND t.overdue_on IS NOT NULL");
+                }
+                sql.push_str(" ORDER BY t.requested_on, t.id");
+                Ok($crate::sqlx::query_as(&sql)
+                    .bind(&f.path_prefix)
+                    .bind(upper)
+                    .fetch_all(&mut *self.0)
+                    .await?)
+            }
+
+            async fn transfers_due(
+                &mut self,
+                as_of: $crate::__NaiveDate,
+            ) -> $crate::StoreResult<Vec<$crate::TransferRow>> {
+                Ok($crate::sqlx::query_as(
+                    "SELECT * FROM transfers WHERE state = 'open' AND overdue_on IS NULL AND due_on <= $1 \
+                     ORDER BY requested_on, id",
+                )
+                .bind(as_of)
+                .fetch_all(&mut *self.0)
+                .await?)
+            }
+
+            async fn transfer_state_counts(&mut self) -> $crate::StoreResult<Vec<(String, i64)>> {
+                Ok($crate::sqlx::query_as("SELECT state, COUNT(*) FROM transfers GROUP BY state ORDER BY state")
+                    .fetch_all(&mut *self.0)
                     .await?)
             }
 

@@ -16,6 +16,25 @@ use crate::policy::AdmissionPolicy;
 /// The pseudo-state before an instance exists: `from = "new"` marks the creating command.
 pub const NEW: &str = "new";
 
+/// The pseudo-state a transition may lead to in order to return to the state the instance was in
+/// before it entered the transition's `from` state (UML shallow history). The engine records the
+/// resolved state in the log.
+pub const HISTORY: &str = "history";
+
+/// The machine of organisation relations (组织关系转接), whose floor rule TRF_NO_DELETE the loader enforces.
+pub const RELATION: &str = "relation";
+
+/// The relation states in which a member is graduated pending transfer or has an open transfer:
+/// no `delete` may leave them (TRF_NO_DELETE, a floor).
+pub const LOCKED_STATES: &[&str] = &[
+    "graduated_pending_transfer",
+    "retained",
+    "transfer_requested",
+    "reported_in",
+    "lost_contact",
+    "suspended",
+];
+
 /// The machine whose floor rules the loader enforces (团员发展).
 pub const ADMISSION: &str = "admission";
 
@@ -410,7 +429,14 @@ impl Definition {
                     Some(_) => {}
                 }
             }
-            if to == NEW {
+            if to == HISTORY {
+                if from == NEW {
+                    errors.push(
+                        lines.of(&t.to),
+                        "a creating command cannot return to `history`".into(),
+                    );
+                }
+            } else if to == NEW {
                 errors.push(
                     lines.of(&t.to),
                     "`new` is not a state; a transition cannot lead to it".into(),
@@ -484,6 +510,9 @@ impl Definition {
             policy_line,
             policy_key_lines,
         };
+        if definition.name == RELATION {
+            check_relation_floors(&mut errors, &definition);
+        }
         if definition.name == ADMISSION {
             check_admission_floors(&mut errors, &definition, workflow_line);
             if let Err(policy_errors) = AdmissionPolicy::check(&definition) {
@@ -557,7 +586,24 @@ impl Definition {
             } else {
                 t.from.as_str()
             };
-            let _ = writeln!(out, "    {from} --> {}: {}", t.to, t.command);
+            if t.to == HISTORY {
+                // Back to each state the instance can have come from.
+                let mut back: Vec<&str> = Vec::new();
+                for p in self
+                    .transitions
+                    .iter()
+                    .filter(|p| p.to == t.from && p.from != t.from && p.from != NEW)
+                {
+                    if !back.contains(&p.from.as_str()) {
+                        back.push(p.from.as_str());
+                    }
+                }
+                for b in back {
+                    let _ = writeln!(out, "    {from} --> {b}: {} (history)", t.command);
+                }
+            } else {
+                let _ = writeln!(out, "    {from} --> {}: {}", t.to, t.command);
+            }
         }
         for state in self.states.iter().filter(|s| s.kind == StateKind::Terminal) {
             let _ = writeln!(out, "    {} --> [*]", state.name);
@@ -670,6 +716,36 @@ fn reachable(
         }
     }
     reached
+}
+
+/// TRF_NO_DELETE on the relation table: no `delete` from a locked state, and every `delete` checks
+/// the guard `not_locked`.
+fn check_relation_floors(errors: &mut Errors<'_>, def: &Definition) {
+    for t in def
+        .transitions
+        .iter()
+        .filter(|t| t.command == names::DELETE)
+    {
+        if LOCKED_STATES.contains(&t.from.as_str()) {
+            errors.floor(
+                t.line,
+                RuleCode::TrfNoDelete,
+                &format!(
+                    "`{}` from `{}`: a member graduated pending transfer or with an open transfer cannot be deleted",
+                    t.command, t.from
+                ),
+            );
+        } else if !t.guards.iter().any(|g| g == "not_locked") {
+            errors.floor(
+                t.line,
+                RuleCode::TrfNoDelete,
+                &format!(
+                    "`{}` from `{}` lacks the guard `not_locked`",
+                    t.command, t.from
+                ),
+            );
+        }
+    }
 }
 
 /// The floor rules of the admission machine on the transition table.

@@ -15,10 +15,14 @@ pub mod guards;
 pub mod names;
 pub mod policy;
 pub mod registry;
+pub mod relation;
 
 use std::sync::OnceLock;
 
-pub use definition::{Definition, StateDef, StateKind, TransitionDef, ADMISSION, ADMITTED, NEW};
+pub use definition::{
+    Definition, StateDef, StateKind, TransitionDef, ADMISSION, ADMITTED, HISTORY, LOCKED_STATES,
+    NEW, RELATION,
+};
 pub use error::LoadError;
 pub use policy::{AdmissionPolicy, MajorityBasis, MIN_AGE_FLOOR};
 pub use registry::Registry;
@@ -32,6 +36,10 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     (
         "workflows/standing.v1.toml",
         include_str!("../../../workflows/standing.v1.toml"),
+    ),
+    (
+        "workflows/relation.v1.toml",
+        include_str!("../../../workflows/relation.v1.toml"),
     ),
 ];
 

@@ -62,6 +62,44 @@ pub const STANDING_GUARDS: &[(&str, RuleCode)] = &[
 pub const STANDING_ACTIONS: &[(&str, RuleCode)] =
     &[("record_legacy_number", RuleCode::AdmNumberRequired)];
 
+/// Guards of the relation machine (组织关系转接), DOMAIN.md "Organisation relation and transfer (§3, §4)".
+pub const RELATION_GUARDS: &[(&str, RuleCode)] = &[
+    ("target_is_branch", RuleCode::TrfBranchOnly),
+    ("assigned_branch_valid", RuleCode::TrfBranchOnly),
+    ("one_open", RuleCode::TrfOneOpen),
+    ("initiator_valid", RuleCode::TrfInitiator),
+    ("approver_is_party", RuleCode::TrfInitiator),
+    ("approvals_complete", RuleCode::TrfInitiator),
+    ("canceller_is_initiator", RuleCode::TrfInitiator),
+    ("destination_valid", RuleCode::TrfFurtherStudy),
+    ("timeout_elapsed", RuleCode::TrfTimeout),
+    ("retention_branch", RuleCode::TrfRetention),
+    ("retention_elapsed", RuleCode::TrfRetention),
+    ("contact_lapsed", RuleCode::TrfLostContact),
+    ("verification_complete", RuleCode::TrfLostContact),
+    ("suspension_approval", RuleCode::TrfLostContact),
+    ("report_in_branch", RuleCode::TrfReportIn),
+    ("report_in_approver", RuleCode::TrfReportIn),
+    ("not_locked", RuleCode::TrfNoDelete),
+];
+
+/// Flags of the relation machine.
+pub const RELATION_FLAGS: &[(&str, RuleCode)] = &[("transfer_overdue", RuleCode::TrfTimeout)];
+
+/// Actions of the relation machine.
+pub const RELATION_ACTIONS: &[(&str, RuleCode)] = &[
+    ("move_relation", RuleCode::TrfBranchOnly),
+    ("lock_record", RuleCode::TrfNoDelete),
+    ("tombstone", RuleCode::TrfNoDelete),
+    ("set_deadline", RuleCode::TrfTimeout),
+    ("escalate", RuleCode::TrfTimeout),
+    ("start_suspension", RuleCode::TrfLostContact),
+];
+
+/// The command a floor rule forbids from the relation states that hold a graduate pending transfer or
+/// an open transfer (TRF_NO_DELETE).
+pub const DELETE: &str = "delete";
+
 /// The guard a floor rule requires on every path from `new` to `admitted` (ADM_AGE_MIN).
 pub const AGE_AT_LEAST: &str = "age_at_least";
 
@@ -125,6 +163,11 @@ pub fn for_machine(machine: &str) -> MachineNames {
             guards: STANDING_GUARDS,
             flags: &[],
             actions: STANDING_ACTIONS,
+        },
+        "relation" => MachineNames {
+            guards: RELATION_GUARDS,
+            flags: RELATION_FLAGS,
+            actions: RELATION_ACTIONS,
         },
         _ => MachineNames::EMPTY,
     }
