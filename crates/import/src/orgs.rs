@@ -1034,6 +1034,7 @@ mod tests {
                     school_level: Some(SchoolLevel::SeniorHigh),
                     graduating: false,
                     class_size: None,
+                    mobile_members: false,
                 },
                 OrgCsvRow {
                     line: 3,
@@ -1045,6 +1046,7 @@ mod tests {
                     school_level: Some(SchoolLevel::SeniorHigh),
                     graduating: false,
                     class_size: None,
+                    mobile_members: false,
                 },
                 OrgCsvRow {
                     line: 4,
@@ -1056,6 +1058,7 @@ mod tests {
                     school_level: Some(SchoolLevel::SeniorHigh),
                     graduating: true,
                     class_size: Some(42),
+                    mobile_members: false,
                 },
             ]
         );
@@ -1077,6 +1080,7 @@ mod tests {
                 school_level: None,
                 graduating: false,
                 class_size: None,
+                mobile_members: false,
             }]
         );
     }
@@ -1099,7 +1103,7 @@ mod tests {
                     1,
                     Some("notes"),
                     "unknown column notes; known columns: code, name, kind, parent, \
-                     approves_admissions, school_level, graduating, class_size",
+                     approves_admissions, school_level, graduating, class_size, mobile_members",
                 ),
                 e(3, Some("code"), "code S01 is already on line 2"),
                 e(

@@ -198,7 +198,7 @@ fn shipped_admission_v1_transitions_are_exactly_the_designed_table() {
 #[test]
 fn builtin_registry_holds_admission_v1_with_the_hash_of_the_shipped_bytes() {
     let registry = builtin();
-    assert_eq!(registry.len(), 2, "admission v1 and standing v1");
+    assert_eq!(registry.len(), 3, "admission v1, standing v1 and relation v1");
     assert_eq!(
         registry
             .get("standing", 1)
