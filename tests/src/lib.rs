@@ -883,6 +883,14 @@ impl TestApp {
         )
     }
 
+    /// `Engine::replay_relation`: every relation stay of the person rebuilt from the log and compared.
+    pub async fn replay_relation(&self, who: &str) -> ReplayReport {
+        expect_ok(
+            with_engine!(&self.engine, e => e.replay_relation(who).await),
+            "relation replay",
+        )
+    }
+
     /// `Engine::member_view`.
     pub async fn member_view(&self, who: &str) -> EngineResult<MemberView> {
         with_engine!(&self.engine, e => e.member_view(who).await)
@@ -965,6 +973,37 @@ impl TestApp {
             }
         }
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// Runs one SQL statement on a writable connection that bypasses the engine (SQLite: a new connection to
+    /// the test file; PostgreSQL: the harness's own connection), to check what the database itself refuses,
+    /// e.g. the triggers that forbid `DELETE FROM members` (TRF_NO_DELETE). Returns the rows affected, or the
+    /// database's error message.
+    pub async fn raw_execute(&self, sql: &str) -> Result<u64, String> {
+        match (&self.raw, &self.res._dir) {
+            (RawPool::Postgres(p), _) => sqlx::query(sql)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(|e| e.to_string()),
+            (RawPool::Sqlite(_), Some(dir)) => {
+                use sqlx::Connection;
+                let opts = SqliteConnectOptions::new()
+                    .filename(dir.path().join("t.db"))
+                    .busy_timeout(Duration::from_secs(5));
+                let mut conn = sqlx::SqliteConnection::connect_with(&opts)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let r = sqlx::query(sql)
+                    .execute(&mut conn)
+                    .await
+                    .map(|r| r.rows_affected())
+                    .map_err(|e| e.to_string());
+                let _ = conn.close().await;
+                r
+            }
+            (RawPool::Sqlite(_), None) => Err("no SQLite file".into()),
+        }
     }
 
     /// The applied migration versions, in order.

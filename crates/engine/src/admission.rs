@@ -630,6 +630,17 @@ impl<S: Store> Engine<S> {
             })?;
         let t = def.transition(&inst.state, cmd.command())?;
         let role = role_for(actor, t, def)?;
+        // Only an admitted person has a member row that can carry a tombstone.
+        let tombstone = match inst.state.as_str() {
+            tuanji_workflow::ADMITTED => tx.member(person.id).await?.and_then(|m| m.deleted_on),
+            _ => None,
+        };
+        if let Some(d) = tombstone {
+            return Err(EngineError::Input(format!(
+                "{} was deleted on {d}; the record is kept as a tombstone and takes no further steps",
+                masked(&person.resident_id)
+            )));
+        }
         let mut data: AdmissionData = serde_json::from_str(&inst.data)
             .map_err(|e| StoreError::Corrupt(format!("instance {}: {e}", inst.id)))?;
         // Only the steps that check committees, counts or class caps need the branch's row.
@@ -862,9 +873,16 @@ impl<S: Store> Engine<S> {
                 other => other.into(),
             })?;
         if let Some(m) = admitted_member(&t.to, &data) {
+            // A member whose relation has moved since admission keeps the branch the relation sits in.
+            let branch_id = match tx.member(person.id).await? {
+                Some(existing) if existing.admission_instance_id == Some(inst.id) => {
+                    existing.branch_id
+                }
+                _ => inst.branch_id,
+            };
             tx.upsert_member(&MemberRow {
                 person_id: person.id,
-                branch_id: inst.branch_id,
+                branch_id,
                 membership_date: m.membership_date,
                 development_number: Some(m.number),
                 standing: m.standing.to_owned(),

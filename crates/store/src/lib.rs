@@ -520,7 +520,7 @@ pub trait StoreTx: Send {
     ) -> impl Future<Output = StoreResult<Option<(PersonRow, InstanceRow)>>> + Send;
     /// The person with this id.
     fn person(&mut self, id: Uuid) -> impl Future<Output = StoreResult<Option<PersonRow>>> + Send;
-    /// Inserts or replaces a member row.
+    /// Inserts or replaces a member row; a tombstone (`deleted_on`) once set is never cleared.
     fn upsert_member(&mut self, m: &MemberRow) -> impl Future<Output = StoreResult<()>> + Send;
     /// The member row of a person.
     fn member(

@@ -332,8 +332,9 @@ macro_rules! sql_tx_impl {
                      membership_date = excluded.membership_date, development_number = excluded.development_number, \
                      standing = excluded.standing, probation_until = excluded.probation_until, \
                      source = excluded.source, admission_instance_id = excluded.admission_instance_id, \
-                     oath_date = excluded.oath_date, deleted_on = excluded.deleted_on, \
-                     deletion_reason = excluded.deletion_reason",
+                     oath_date = excluded.oath_date, \
+                     deleted_on = COALESCE(members.deleted_on, excluded.deleted_on), \
+                     deletion_reason = COALESCE(members.deletion_reason, excluded.deletion_reason)",
                 )
                 .bind(m.person_id)
                 .bind(m.branch_id)
