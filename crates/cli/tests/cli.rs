@@ -1,54 +1,11 @@
 //! End-to-end tests of the `tuanji` binary: exit codes, output, and one admission run from the command line on
 //! SQLite and (when `TUANJI_TEST_POSTGRES_URL` is set) PostgreSQL.
 
+mod common;
+
+use common::{id, ok, on_postgres, on_sqlite, refused, write};
 use std::path::Path;
-use std::process::{Command, Output};
-use tuanji_domain::check_character;
-
-fn tuanji(db: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tuanji"))
-        .arg("--database-url")
-        .arg(db)
-        .args(args)
-        .env_remove("TUANJI_DATABASE_URL")
-        .output()
-        .expect("run tuanji")
-}
-
-fn ok(db: &str, args: &[&str]) -> String {
-    let out = tuanji(db, args);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "tuanji {args:?}\nstdout: {stdout}\nstderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
-
-fn refused(db: &str, args: &[&str]) -> String {
-    let out = tuanji(db, args);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "tuanji {args:?} should be refused; stdout: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn id(region: &str, birth: &str, seq: &str) -> String {
-    let first17 = format!("{region}{birth}{seq}");
-    let check = check_character(&first17).expect("17 digits");
-    format!("{first17}{check}")
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, text).expect("write file");
-    p.to_string_lossy().into_owned()
-}
+use std::process::Command;
 
 #[test]
 fn usage_errors_exit_2() {
@@ -84,6 +41,10 @@ fn workflows_check_accepts_the_shipped_files_and_graph_prints_mermaid() {
     );
     assert!(
         out.contains("standing v1, 2 states, 2 transitions"),
+        "{out}"
+    );
+    assert!(
+        out.contains("relation v1, 9 states, 29 transitions"),
         "{out}"
     );
     let graph = ok("sqlite://unused.db", &["workflows", "graph", "admission"]);
@@ -489,38 +450,10 @@ fn in_memory_urls_non_files_and_empty_workflow_dirs_are_refused() {
 
 #[test]
 fn admission_story_on_sqlite() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let db = format!("sqlite://{}", tmp.path().join("t.db").display());
-    admission_story(&db, tmp.path());
+    on_sqlite(admission_story);
 }
 
 #[test]
 fn admission_story_on_postgres() {
-    let Ok(admin) = std::env::var("TUANJI_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var("TUANJI_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-            "TUANJI_REQUIRE_POSTGRES=1 but TUANJI_TEST_POSTGRES_URL is not set"
-        );
-        eprintln!("skipped: TUANJI_TEST_POSTGRES_URL not set");
-        return;
-    };
-    let name = format!("tuanji_cli_{}", std::process::id());
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let exec = |sql: String| {
-        rt.block_on(async {
-            use sqlx::Executor;
-            let pool = sqlx::PgPool::connect(&admin).await.expect("connect admin");
-            pool.execute(sql.as_str()).await.expect("admin sql");
-            pool.close().await;
-        })
-    };
-    exec(format!("DROP DATABASE IF EXISTS {name}"));
-    exec(format!("CREATE DATABASE {name}"));
-    let base = admin
-        .rsplit_once('/')
-        .map_or(admin.as_str(), |(b, _)| b)
-        .to_owned();
-    let tmp = tempfile::tempdir().expect("tempdir");
-    admission_story(&format!("{base}/{name}"), tmp.path());
-    exec(format!("DROP DATABASE {name} WITH (FORCE)"));
+    on_postgres("tuanji_cli", admission_story);
 }
