@@ -1,14 +1,25 @@
 //! Transition coverage (STYLE.md, after Temporal sdk-core): one given/when/then test per declared transition of
-//! `workflows/admission.v1.toml` and `workflows/standing.v1.toml`, on both backends, and a test that fails when
-//! a transition of `tuanji_workflow::builtin()` is missing from [`COVERED`] or [`COVERED`] names one that does
-//! not exist.
+//! `workflows/admission.v1.toml`, `workflows/standing.v1.toml` and `workflows/relation.v1.toml`, on both
+//! backends, and a test that fails when a transition of `tuanji_workflow::builtin()` is missing from
+//! [`COVERED`] or [`COVERED`] names one that does not exist.
 //!
-//! Given: an applicant brought to the `from` state by the standard procedure. When: the command. Then: the
-//! outcome goes `from` → `to`, the instance version grows by one, and exactly one log entry records
+//! Admission. Given: an applicant brought to the `from` state by the standard procedure. When: the command.
+//! Then: the outcome goes `from` → `to`, the instance version grows by one, and exactly one log entry records
 //! `(workflow, from, command, to)`.
+//!
+//! Relation (组织关系). Given: a member brought to the `from` state (helpers below: a graduate of the senior
+//! class, graduated 2026-07-01; a graduate of the junior class, graduated 2025-07-01 so that 6 months of lost
+//! contact and 6 of verification fit before today, 2026-11-30). When: the command (or the graduation or sweep
+//! that issues it). Then: the outcome's `from` / `to`, the relation state, and the exact entries the command
+//! appended to the member's log: `open` first on a member whose relation was never handled, `complete` and
+//! `receive` after an approval, assignment or acceptance that moves the relation.
 
+use tuanji_domain::Date;
 use tuanji_engine::admission::AdmissionCommand as C;
+use tuanji_engine::relation::{RelationCommand as R, RelationOutcome, SweepReport, TransferView};
+use tuanji_store::LogRow;
 use tuanji_tests::*;
+use tuanji_workflow::relation::{Destination, Initiator, RetentionReason};
 
 /// Every transition the tests below exercise: `(workflow, from, command)`.
 const COVERED: &[(&str, &str, &str)] = &[
@@ -40,6 +51,39 @@ const COVERED: &[(&str, &str, &str)] = &[
     ("admission", "branch_approved", "withdraw"),
     ("standing", "new", "import_member"),
     ("standing", "member", "import_probation"),
+    ("relation", "new", "open"),
+    ("relation", "new", "receive"),
+    ("relation", "at_branch", "graduate"),
+    ("relation", "graduated_pending_transfer", "retain"),
+    ("relation", "retained", "flag_retention"),
+    ("relation", "at_branch", "request_transfer"),
+    ("relation", "graduated_pending_transfer", "request_transfer"),
+    ("relation", "retained", "request_transfer"),
+    ("relation", "transfer_requested", "approve"),
+    ("relation", "transfer_requested", "assign_branch"),
+    ("relation", "transfer_requested", "complete"),
+    ("relation", "transfer_requested", "reject"),
+    ("relation", "transfer_requested", "cancel"),
+    ("relation", "transfer_requested", "mark_overdue"),
+    ("relation", "graduated_pending_transfer", "record_contact"),
+    ("relation", "retained", "record_contact"),
+    ("relation", "transfer_requested", "record_contact"),
+    ("relation", "lost_contact", "record_contact"),
+    ("relation", "suspended", "record_contact"),
+    (
+        "relation",
+        "graduated_pending_transfer",
+        "mark_lost_contact",
+    ),
+    ("relation", "retained", "mark_lost_contact"),
+    ("relation", "lost_contact", "suspend"),
+    ("relation", "graduated_pending_transfer", "report_in"),
+    ("relation", "retained", "report_in"),
+    ("relation", "lost_contact", "report_in"),
+    ("relation", "suspended", "report_in"),
+    ("relation", "reported_in", "accept_report_in"),
+    ("relation", "reported_in", "decline_report_in"),
+    ("relation", "at_branch", "delete"),
 ];
 
 #[test]
@@ -335,3 +379,1109 @@ both_backends!(
         assert_eq!((counts.members, counts.entitled), (5, 4));
     }
 );
+
+// ====================================================================== the relation machine (组织关系)
+
+/// A log entry as these tests compare it: `(workflow, from_state, command, to_state)`.
+type Entry = (String, String, String, String);
+
+/// A relation log entry `from` → `to` by `command`.
+fn rel(from: &str, command: &str, to: &str) -> Entry {
+    (
+        "relation".to_owned(),
+        from.to_owned(),
+        command.to_owned(),
+        to.to_owned(),
+    )
+}
+
+/// The graduation date of the junior class in [`with_junior_graduates`]: early enough for 6 months without
+/// contact and 6 months of verification before today.
+const JUNIOR_GRADUATION: (i32, u32, u32) = (2025, 7, 1);
+
+/// The relation state of `who` (`at_branch` while no relation command has touched the member).
+async fn relation_state(app: &TestApp, who: &str) -> String {
+    expect_ok(app.transfer_show(who).await, "transfer show").0
+}
+
+/// The member's transfers, oldest first.
+async fn transfers(app: &TestApp, who: &str) -> Vec<TransferView> {
+    expect_ok(app.transfer_show(who).await, "transfer show").1
+}
+
+/// Then: the entries appended to `who`'s log after its first `before` entries are exactly `expected`, and
+/// each relation entry is a transition named in [`COVERED`]. Returns the appended rows.
+async fn then_appended(app: &TestApp, who: &str, before: usize, expected: &[Entry]) -> Vec<LogRow> {
+    let log = app.log(Some(who)).await;
+    assert!(log.len() >= before, "the log shrank");
+    let tail = log[before..].to_vec();
+    let got: Vec<Entry> = tail
+        .iter()
+        .map(|e| {
+            (
+                e.workflow.clone(),
+                e.from_state.clone(),
+                e.command.clone(),
+                e.to_state.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected, "the entries appended to the member's log");
+    for e in &tail {
+        // A `history` transition logs the resolved state; COVERED is keyed by (from, command).
+        assert!(
+            COVERED.contains(&("relation", e.from_state.as_str(), e.command.as_str())),
+            "add (relation, {}, {}) to COVERED",
+            e.from_state,
+            e.command
+        );
+    }
+    tail
+}
+
+/// When `cmd` on the member `who` (relation in `from`) in `role`, then the outcome goes `from` → `now`, the
+/// relation is in `now`, and the command appended exactly `expected` (its `logged` seqs are those entries).
+async fn when_relation(
+    app: &TestApp,
+    who: &str,
+    role: Option<&str>,
+    cmd: R,
+    from: &str,
+    now: &str,
+    expected: &[Entry],
+) -> RelationOutcome {
+    let command = cmd.command();
+    assert!(
+        COVERED.contains(&("relation", from, command)),
+        "add (relation, {from}, {command}) to COVERED"
+    );
+    assert_eq!(
+        relation_state(app, who).await,
+        from,
+        "given: the member's relation is `{from}`"
+    );
+    let before = app.log(Some(who)).await.len();
+    let out = expect_ok(app.relation(who, role, &cmd).await, command);
+    assert_eq!((out.from.as_str(), out.to.as_str()), (from, now));
+    assert_eq!(relation_state(app, who).await, now);
+    let tail = then_appended(app, who, before, expected).await;
+    let logged: Vec<(String, i64)> = tail.iter().map(|e| (e.command.clone(), e.seq)).collect();
+    assert_eq!(out.logged, logged);
+    out
+}
+
+/// When the sweep runs for `as_of`, then `who`'s relation is in `now` and the sweep appended exactly
+/// `expected` to `who`'s log.
+async fn when_swept(
+    app: &TestApp,
+    as_of: Date,
+    who: &str,
+    now: &str,
+    expected: &[Entry],
+) -> SweepReport {
+    let before = app.log(Some(who)).await.len();
+    let report = expect_ok(app.sweep(as_of).await, "sweep");
+    assert_eq!(report.as_of, Some(as_of));
+    assert_eq!(relation_state(app, who).await, now);
+    then_appended(app, who, before, expected).await;
+    report
+}
+
+/// Runs a command that brings the member to the next `given` state; panics when refused.
+async fn given(app: &TestApp, who: &str, role: Option<&str>, cmd: R) -> RelationOutcome {
+    let what = format!("given: {}", cmd.command());
+    expect_ok(app.relation(who, role, &cmd).await, &what)
+}
+
+/// The school, the relation organisations and the senior class graduated on [`GRADUATION`]; the first senior
+/// graduate (`graduated_pending_transfer`).
+async fn senior_graduate(app: TestApp) -> (TestApp, String) {
+    let app = app.with_graduates().await;
+    let who = app.members(SENIOR).good[0].clone();
+    assert_eq!(
+        relation_state(&app, &who).await,
+        "graduated_pending_transfer"
+    );
+    (app, who)
+}
+
+/// The school and the relation organisations, with the junior class marked graduating and graduated on
+/// [`JUNIOR_GRADUATION`]; the first junior graduate (`graduated_pending_transfer`).
+async fn junior_graduate(app: TestApp) -> (TestApp, String) {
+    let app = app.with_school().await.with_relation_orgs().await;
+    let on = d(
+        JUNIOR_GRADUATION.0,
+        JUNIOR_GRADUATION.1,
+        JUNIOR_GRADUATION.2,
+    );
+    expect_ok(app.mark_graduating(JUNIOR, on).await, "mark graduating");
+    let report = expect_ok(app.graduate(JUNIOR, on).await, "graduate the junior class");
+    assert_eq!(report.graduated, 5);
+    let who = app.members(JUNIOR).good[0].clone();
+    (app, who)
+}
+
+/// A junior graduate marked lost contact by the sweep of 2026-01-01 (6 months after graduation).
+async fn lost_contact_member(app: TestApp) -> (TestApp, String) {
+    let (app, who) = junior_graduate(app).await;
+    let report = expect_ok(app.sweep(d(2026, 1, 1)).await, "sweep 2026-01-01");
+    assert_eq!(report.lost_contact, 5, "the whole junior class");
+    assert_eq!(relation_state(&app, &who).await, "lost_contact");
+    (app, who)
+}
+
+/// An unanswered contact attempt (TRF_LOST_CONTACT verification).
+fn attempt(date: Date) -> R {
+    R::RecordContact {
+        date,
+        reached: false,
+        note: "电话未接通（团支书）".into(),
+    }
+}
+
+/// A contact that reached the member.
+fn contact(date: Date) -> R {
+    R::RecordContact {
+        date,
+        reached: true,
+        note: "电话联系到本人（团支书）".into(),
+    }
+}
+
+/// A lost-contact member with one unanswered attempt in each month of verification (2026-01-15 … 06-15),
+/// suspended on 2026-07-01 after a branch meeting the same day, approved by [`SCHOOL`].
+async fn suspended_member(app: TestApp) -> (TestApp, String) {
+    let (app, who) = lost_contact_member(app).await;
+    for month in 1..=6 {
+        given(&app, &who, None, attempt(d(2026, month, 15))).await;
+    }
+    given(&app, &who, None, suspend()).await;
+    assert_eq!(relation_state(&app, &who).await, "suspended");
+    (app, who)
+}
+
+/// Suspension on 2026-07-01 by [`SCHOOL`] after a branch meeting on 2026-07-01.
+fn suspend() -> R {
+    R::Suspend {
+        date: d(2026, 7, 1),
+        meeting_date: d(2026, 7, 1),
+        committee: SCHOOL.into(),
+    }
+}
+
+/// Retention at the school on `date` for `reason` (the mobile-member branch for `no_job`).
+fn retain(date: Date, reason: RetentionReason) -> R {
+    R::Retain {
+        date,
+        reason,
+        branch: None,
+    }
+}
+
+/// A senior graduate retained (no job yet) at the mobile-member branch on 2026-07-10.
+async fn retained_member(app: TestApp) -> (TestApp, String) {
+    let (app, who) = senior_graduate(app).await;
+    let out = given(
+        &app,
+        &who,
+        None,
+        retain(d(2026, 7, 10), RetentionReason::NoJob),
+    )
+    .await;
+    assert_eq!((out.to.as_str(), out.branch.as_str()), ("retained", MOBILE));
+    (app, who)
+}
+
+/// The member asks, in their own name, for a transfer on `date` to `to` for further study.
+fn request(date: Date, to: &str) -> R {
+    R::RequestTransfer {
+        date,
+        to: to.into(),
+        destination: Destination::FurtherStudy,
+        initiator: Initiator::Member,
+        org: None,
+    }
+}
+
+/// An approval on `date` by `org`.
+fn approve(date: Date, org: &str) -> R {
+    R::Approve {
+        date,
+        org: org.into(),
+    }
+}
+
+/// A report-in on `date` to [`STREET_BRANCH`].
+fn report_in(date: Date) -> R {
+    R::ReportIn {
+        date,
+        branch: STREET_BRANCH.into(),
+    }
+}
+
+/// The single transfer of `who`.
+async fn the_transfer(app: &TestApp, who: &str) -> TransferView {
+    let mut all = transfers(app, who).await;
+    assert_eq!(all.len(), 1, "one transfer");
+    all.remove(0)
+}
+
+// ---------------------------------------------------------------------- creating commands
+
+// Given a legacy member whose relation was never handled (no instance; shown as `at_branch`), when the first
+// relation command, then `open` (new → at_branch, effective on the membership date) is logged before it, on the
+// same new instance; a later command does not open again.
+both_backends!(relation_new_open, |app| async move {
+    let app = app.with_school().await.with_relation_orgs().await;
+    let who = app.members(NON_GRADUATING).good[0].clone();
+    let before = app.counts().await;
+    when_relation(
+        &app,
+        &who,
+        None,
+        request(d(2026, 11, 2), UNIVERSITY_BRANCH),
+        "at_branch",
+        "transfer_requested",
+        &[
+            rel("new", "open", "at_branch"),
+            rel("at_branch", "request_transfer", "transfer_requested"),
+        ],
+    )
+    .await;
+    assert_eq!(app.counts().await.instances, before.instances + 1);
+    let log = app.log(Some(&who)).await;
+    let (open, req) = (&log[log.len() - 2], &log[log.len() - 1]);
+    assert_eq!(
+        (open.effective_date, req.effective_date),
+        (d(2025, 5, 4), d(2026, 11, 2)),
+        "the stay counts from the membership date"
+    );
+    assert_eq!(open.instance_id, req.instance_id);
+    assert_eq!(open.role, "member");
+    let cancel = R::Cancel {
+        date: d(2026, 11, 3),
+        org: None,
+        reason: "改变计划".into(),
+    };
+    when_relation(
+        &app,
+        &who,
+        None,
+        cancel,
+        "transfer_requested",
+        "at_branch",
+        &[rel("transfer_requested", "cancel", "at_branch")],
+    )
+    .await;
+    assert_eq!(app.counts().await.instances, before.instances + 1);
+});
+
+// Given a graduate whose transfer to a university committee both sides approved (no branch yet), when the
+// committee assigns its branch, then the old stay completes (transferred) and `receive` opens a new stay
+// (new → at_branch) at that branch, on another instance; the member row moves there.
+both_backends!(relation_new_receive, |app| async move {
+    let (app, who) = senior_graduate(app).await;
+    given(&app, &who, None, request(d(2026, 8, 1), UNIVERSITY)).await;
+    given(
+        &app,
+        &who,
+        Some("committee_admin"),
+        approve(d(2026, 8, 3), SCHOOL),
+    )
+    .await;
+    let out = given(
+        &app,
+        &who,
+        Some("committee_admin"),
+        approve(d(2026, 8, 4), UNIVERSITY),
+    )
+    .await;
+    assert_eq!(
+        out.to, "transfer_requested",
+        "no branch yet: TRF_BRANCH_ONLY"
+    );
+    let assign = R::AssignBranch {
+        date: d(2026, 8, 5),
+        org: UNIVERSITY.into(),
+        branch: UNIVERSITY_BRANCH.into(),
+    };
+    let out = when_relation(
+        &app,
+        &who,
+        None,
+        assign,
+        "transfer_requested",
+        "at_branch",
+        &[
+            rel("transfer_requested", "assign_branch", "transfer_requested"),
+            rel("transfer_requested", "complete", "transferred"),
+            rel("new", "receive", "at_branch"),
+        ],
+    )
+    .await;
+    assert_eq!(out.branch, UNIVERSITY_BRANCH);
+    let log = app.log(Some(&who)).await;
+    let (complete, receive) = (&log[log.len() - 2], &log[log.len() - 1]);
+    assert_ne!(complete.instance_id, receive.instance_id, "a new stay");
+    assert_eq!(receive.effective_date, d(2026, 8, 5));
+    let view = expect_ok(app.member_view(&who).await, "view");
+    assert_eq!(view.branch, "U001-B1 本科2026级1班团支部");
+    let t = the_transfer(&app, &who).await;
+    assert_eq!(
+        (t.state.as_str(), t.to_branch.as_deref(), t.closed_on),
+        ("completed", Some(UNIVERSITY_BRANCH), Some(d(2026, 8, 5)))
+    );
+});
+
+// ---------------------------------------------------------------------- graduation and retention
+
+// Given the junior class (one member with an `at_branch` stay after a cancelled request, the others never
+// handled), when the class graduates, then each is `graduated_pending_transfer`: the first logs `graduate`,
+// the others `open` then `graduate`.
+both_backends!(relation_at_branch_graduate, |app| async move {
+    let app = app.with_school().await.with_relation_orgs().await;
+    let m = app.members(JUNIOR).good;
+    given(&app, &m[0], None, request(d(2026, 6, 1), UNIVERSITY_BRANCH)).await;
+    let cancel = R::Cancel {
+        date: d(2026, 6, 2),
+        org: None,
+        reason: "改变计划".into(),
+    };
+    given(&app, &m[0], None, cancel).await;
+    assert_eq!(relation_state(&app, &m[0]).await, "at_branch");
+    let before0 = app.log(Some(&m[0])).await.len();
+    let before1 = app.log(Some(&m[1])).await.len();
+    expect_ok(
+        app.mark_graduating(JUNIOR, d(2026, 7, 1)).await,
+        "mark graduating",
+    );
+    let report = expect_ok(app.graduate(JUNIOR, d(2026, 7, 1)).await, "graduate");
+    assert_eq!(
+        (report.graduated, report.skipped.clone(), report.date),
+        (5, vec![], d(2026, 7, 1))
+    );
+    then_appended(
+        &app,
+        &m[0],
+        before0,
+        &[rel("at_branch", "graduate", "graduated_pending_transfer")],
+    )
+    .await;
+    let tail = then_appended(
+        &app,
+        &m[1],
+        before1,
+        &[
+            rel("new", "open", "at_branch"),
+            rel("at_branch", "graduate", "graduated_pending_transfer"),
+        ],
+    )
+    .await;
+    assert_eq!(tail[1].effective_date, d(2026, 7, 1));
+    for who in &m {
+        assert_eq!(
+            relation_state(&app, who).await,
+            "graduated_pending_transfer"
+        );
+    }
+});
+
+// Given a graduate, when retained with no job yet, then `retained` at the school's mobile-member branch.
+both_backends!(
+    relation_graduated_pending_transfer_retain,
+    |app| async move {
+        let (app, who) = senior_graduate(app).await;
+        let out = when_relation(
+            &app,
+            &who,
+            None,
+            retain(d(2026, 7, 10), RetentionReason::NoJob),
+            "graduated_pending_transfer",
+            "retained",
+            &[rel("graduated_pending_transfer", "retain", "retained")],
+        )
+        .await;
+        assert_eq!(out.branch, MOBILE);
+        let view = expect_ok(app.member_view(&who).await, "view");
+        assert_eq!(view.branch, "S001-M 流动团员团支部");
+    }
+);
+
+// Given a junior graduate retained (no job) on 2025-07-10 and reached on 2026-01-05, when the sweep runs on
+// 2026-01-10 (6 months of retention), then `flag_retention` (retained → retained) and nothing else for them.
+both_backends!(relation_retained_flag_retention, |app| async move {
+    let (app, who) = junior_graduate(app).await;
+    given(
+        &app,
+        &who,
+        None,
+        retain(d(2025, 7, 10), RetentionReason::NoJob),
+    )
+    .await;
+    given(&app, &who, None, contact(d(2026, 1, 5))).await;
+    let report = when_swept(
+        &app,
+        d(2026, 1, 10),
+        &who,
+        "retained",
+        &[rel("retained", "flag_retention", "retained")],
+    )
+    .await;
+    assert_eq!(
+        (
+            report.retention_flagged,
+            report.retention_exceeded,
+            report.lost_contact
+        ),
+        (1, 0, 4),
+        "the other 4 junior graduates lost contact"
+    );
+    let log = app.log(Some(&who)).await;
+    let flag = log.last().expect("an entry");
+    assert_eq!(
+        (flag.effective_date, flag.role.as_str()),
+        (d(2026, 1, 10), "system_admin")
+    );
+});
+
+// ---------------------------------------------------------------------- transfers
+
+// Given a member at their branch (never handled), when the branch initiates an outgoing transfer to an
+// employer's branch, then `open` and `request_transfer`, waiting only on the incoming side.
+both_backends!(relation_at_branch_request_transfer, |app| async move {
+    let app = app.with_school().await.with_relation_orgs().await;
+    let who = app.members(NON_GRADUATING).good[1].clone();
+    let cmd = R::RequestTransfer {
+        date: d(2026, 11, 2),
+        to: EMPLOYER_BRANCH.into(),
+        destination: Destination::Employment,
+        initiator: Initiator::Outgoing,
+        org: Some(NON_GRADUATING.into()),
+    };
+    let out = when_relation(
+        &app,
+        &who,
+        Some("branch_secretary"),
+        cmd,
+        "at_branch",
+        "transfer_requested",
+        &[
+            rel("new", "open", "at_branch"),
+            rel("at_branch", "request_transfer", "transfer_requested"),
+        ],
+    )
+    .await;
+    let t = out.transfer.expect("the transfer");
+    assert_eq!(
+        (
+            t.state.as_str(),
+            t.initiator.as_str(),
+            t.from_branch.as_str(),
+            t.to_org.as_str(),
+            t.waiting_on.as_deref(),
+            t.due_on
+        ),
+        (
+            "open",
+            "outgoing",
+            NON_GRADUATING,
+            EMPLOYER_BRANCH,
+            Some("incoming E001-B1"),
+            d(2026, 12, 2)
+        )
+    );
+});
+
+// Given a graduate, when they ask for a transfer to a university branch, then `transfer_requested`, waiting
+// on both sides.
+both_backends!(
+    relation_graduated_pending_transfer_request_transfer,
+    |app| async move {
+        let (app, who) = senior_graduate(app).await;
+        let out = when_relation(
+            &app,
+            &who,
+            None,
+            request(d(2026, 8, 1), UNIVERSITY_BRANCH),
+            "graduated_pending_transfer",
+            "transfer_requested",
+            &[rel(
+                "graduated_pending_transfer",
+                "request_transfer",
+                "transfer_requested",
+            )],
+        )
+        .await;
+        let t = out.transfer.expect("the transfer");
+        assert_eq!(
+            (t.waiting_on.as_deref(), t.requested_on, t.due_on),
+            (
+                Some("outgoing S001-G3, incoming U001-B1"),
+                d(2026, 8, 1),
+                d(2026, 8, 31)
+            )
+        );
+    }
+);
+
+// Given a retained graduate, when they ask for a transfer to an employer's branch, then `transfer_requested`
+// from the mobile-member branch.
+both_backends!(relation_retained_request_transfer, |app| async move {
+    let (app, who) = retained_member(app).await;
+    let cmd = R::RequestTransfer {
+        date: d(2026, 8, 1),
+        to: EMPLOYER_BRANCH.into(),
+        destination: Destination::Employment,
+        initiator: Initiator::Member,
+        org: None,
+    };
+    let out = when_relation(
+        &app,
+        &who,
+        None,
+        cmd,
+        "retained",
+        "transfer_requested",
+        &[rel("retained", "request_transfer", "transfer_requested")],
+    )
+    .await;
+    let t = out.transfer.expect("the transfer");
+    assert_eq!(
+        (t.from_branch.as_str(), t.destination.as_str()),
+        (MOBILE, "employment")
+    );
+});
+
+// Given a member-initiated transfer (both sides must approve), when the school approves, then it stays
+// `transfer_requested`, waiting on the incoming side.
+both_backends!(relation_transfer_requested_approve, |app| async move {
+    let (app, who) = senior_graduate(app).await;
+    given(&app, &who, None, request(d(2026, 8, 1), UNIVERSITY_BRANCH)).await;
+    let out = when_relation(
+        &app,
+        &who,
+        Some("committee_admin"),
+        approve(d(2026, 8, 3), SCHOOL),
+        "transfer_requested",
+        "transfer_requested",
+        &[rel("transfer_requested", "approve", "transfer_requested")],
+    )
+    .await;
+    let t = out.transfer.expect("the transfer");
+    assert_eq!(
+        (t.waiting_on.as_deref(), t.last_action_on),
+        (Some("incoming U001-B1"), d(2026, 8, 3))
+    );
+    assert!(out.flags.is_empty(), "not overdue: {:?}", out.flags);
+});
+
+// Given a transfer to a university committee not yet approved, when the committee assigns a branch, then it
+// stays `transfer_requested` (approvals pending) with the branch recorded.
+both_backends!(
+    relation_transfer_requested_assign_branch,
+    |app| async move {
+        let (app, who) = senior_graduate(app).await;
+        given(&app, &who, None, request(d(2026, 8, 1), UNIVERSITY)).await;
+        let assign = R::AssignBranch {
+            date: d(2026, 8, 3),
+            org: UNIVERSITY.into(),
+            branch: UNIVERSITY_BRANCH.into(),
+        };
+        let out = when_relation(
+            &app,
+            &who,
+            None,
+            assign,
+            "transfer_requested",
+            "transfer_requested",
+            &[rel(
+                "transfer_requested",
+                "assign_branch",
+                "transfer_requested",
+            )],
+        )
+        .await;
+        let t = out.transfer.expect("the transfer");
+        assert_eq!(
+            (t.to_org.as_str(), t.to_branch.as_deref(), t.state.as_str()),
+            (UNIVERSITY, Some(UNIVERSITY_BRANCH), "open")
+        );
+        assert_eq!(out.branch, SENIOR);
+    }
+);
+
+// Given a member-initiated transfer to a university branch that the school approved, when the branch
+// approves, then `approve`, `complete` (transfer_requested → transferred) and `receive` at the branch.
+both_backends!(relation_transfer_requested_complete, |app| async move {
+    let (app, who) = senior_graduate(app).await;
+    given(&app, &who, None, request(d(2026, 8, 1), UNIVERSITY_BRANCH)).await;
+    given(
+        &app,
+        &who,
+        Some("committee_admin"),
+        approve(d(2026, 8, 3), SCHOOL),
+    )
+    .await;
+    let out = when_relation(
+        &app,
+        &who,
+        None,
+        approve(d(2026, 8, 5), UNIVERSITY_BRANCH),
+        "transfer_requested",
+        "at_branch",
+        &[
+            rel("transfer_requested", "approve", "transfer_requested"),
+            rel("transfer_requested", "complete", "transferred"),
+            rel("new", "receive", "at_branch"),
+        ],
+    )
+    .await;
+    assert_eq!(out.branch, UNIVERSITY_BRANCH);
+    let t = out.transfer.expect("the transfer");
+    assert_eq!(
+        (t.state.as_str(), t.closed_on, t.waiting_on),
+        ("completed", Some(d(2026, 8, 5)), None)
+    );
+    let log = app.log(Some(&who)).await;
+    let n = log.len();
+    assert_eq!(log[n - 3].instance_id, log[n - 2].instance_id);
+    assert_ne!(log[n - 2].instance_id, log[n - 1].instance_id);
+    assert_eq!(log[n - 2].effective_date, d(2026, 8, 5));
+});
+
+// Given a graduate's transfer, when the receiving branch rejects it, then the relation returns to
+// `graduated_pending_transfer` (history).
+both_backends!(relation_transfer_requested_reject, |app| async move {
+    let (app, who) = senior_graduate(app).await;
+    given(&app, &who, None, request(d(2026, 8, 1), UNIVERSITY_BRANCH)).await;
+    let cmd = R::Reject {
+        date: d(2026, 8, 5),
+        org: UNIVERSITY_BRANCH.into(),
+        reason: "未被录取".into(),
+    };
+    let out = when_relation(
+        &app,
+        &who,
+        None,
+        cmd,
+        "transfer_requested",
+        "graduated_pending_transfer",
+        &[rel(
+            "transfer_requested",
+            "reject",
+            "graduated_pending_transfer",
+        )],
+    )
+    .await;
+    let t = out.transfer.expect("the transfer");
+    assert_eq!(
+        (t.state.as_str(), t.closed_on),
+        ("rejected", Some(d(2026, 8, 5)))
+    );
+    assert_eq!(out.branch, SENIOR);
+});
+
+// Given a retained graduate's own transfer request, when they cancel it, then the relation returns to
+// `retained` (history) at the mobile-member branch.
+both_backends!(relation_transfer_requested_cancel, |app| async move {
+    let (app, who) = retained_member(app).await;
+    given(&app, &who, None, request(d(2026, 8, 1), UNIVERSITY_BRANCH)).await;
+    let cmd = R::Cancel {
+        date: d(2026, 8, 3),
+        org: None,
+        reason: "改为出国留学".into(),
+    };
+    let out = when_relation(
+        &app,
+        &who,
+        Some("member"),
+        cmd,
+        "transfer_requested",
+        "retained",
+        &[rel("transfer_requested", "cancel", "retained")],
+    )
+    .await;
+    let t = out.transfer.expect("the transfer");
+    assert_eq!(
+        (t.state.as_str(), t.closed_on),
+        ("cancelled", Some(d(2026, 8, 3)))
+    );
+    assert_eq!(out.branch, MOBILE);
+});
+
+// Given a transfer requested on 2026-10-01 and not acted on, when the sweep runs 30 days later (2026-10-31),
+// then `mark_overdue` (transfer_requested → transfer_requested), escalated to the university committee above
+// the silent receiving branch.
+both_backends!(relation_transfer_requested_mark_overdue, |app| async move {
+    let (app, who) = senior_graduate(app).await;
+    given(&app, &who, None, request(d(2026, 10, 1), UNIVERSITY_BRANCH)).await;
+    let report = when_swept(&app, d(2026, 10, 30), &who, "transfer_requested", &[]).await;
+    assert_eq!(report.entries, 0, "not yet due on day 29");
+    let report = when_swept(
+        &app,
+        d(2026, 10, 31),
+        &who,
+        "transfer_requested",
+        &[rel(
+            "transfer_requested",
+            "mark_overdue",
+            "transfer_requested",
+        )],
+    )
+    .await;
+    assert_eq!(
+        (report.overdue, report.auto_approved, report.entries),
+        (1, 0, 1)
+    );
+    let t = the_transfer(&app, &who).await;
+    assert_eq!(
+        (t.overdue_on, t.escalated_to.as_deref(), t.state.as_str()),
+        (Some(d(2026, 10, 31)), Some(UNIVERSITY), "open")
+    );
+});
+
+// ---------------------------------------------------------------------- contact, lost contact, report-in
+
+// Given a graduate, when the branch records a contact, then `record_contact` (graduated_pending_transfer →
+// graduated_pending_transfer).
+both_backends!(
+    relation_graduated_pending_transfer_record_contact,
+    |app| async move {
+        let (app, who) = senior_graduate(app).await;
+        when_relation(
+            &app,
+            &who,
+            None,
+            contact(d(2026, 8, 1)),
+            "graduated_pending_transfer",
+            "graduated_pending_transfer",
+            &[rel(
+                "graduated_pending_transfer",
+                "record_contact",
+                "graduated_pending_transfer",
+            )],
+        )
+        .await;
+    }
+);
+
+// Given a retained graduate, when the branch records a contact, then `record_contact` (retained → retained).
+both_backends!(relation_retained_record_contact, |app| async move {
+    let (app, who) = retained_member(app).await;
+    when_relation(
+        &app,
+        &who,
+        None,
+        contact(d(2026, 8, 1)),
+        "retained",
+        "retained",
+        &[rel("retained", "record_contact", "retained")],
+    )
+    .await;
+});
+
+// Given an open transfer, when the branch records a contact, then `record_contact` (transfer_requested →
+// transfer_requested) and the transfer is untouched.
+both_backends!(
+    relation_transfer_requested_record_contact,
+    |app| async move {
+        let (app, who) = senior_graduate(app).await;
+        given(&app, &who, None, request(d(2026, 8, 1), UNIVERSITY_BRANCH)).await;
+        let out = when_relation(
+            &app,
+            &who,
+            Some("committee_admin"),
+            contact(d(2026, 8, 10)),
+            "transfer_requested",
+            "transfer_requested",
+            &[rel(
+                "transfer_requested",
+                "record_contact",
+                "transfer_requested",
+            )],
+        )
+        .await;
+        assert_eq!(
+            out.transfer, None,
+            "a contact does not concern the transfer"
+        );
+        assert_eq!(the_transfer(&app, &who).await.last_action_on, d(2026, 8, 1));
+    }
+);
+
+// Given a lost-contact member, when the branch records an unanswered attempt, then `record_contact`
+// (lost_contact → lost_contact).
+both_backends!(relation_lost_contact_record_contact, |app| async move {
+    let (app, who) = lost_contact_member(app).await;
+    when_relation(
+        &app,
+        &who,
+        None,
+        attempt(d(2026, 1, 15)),
+        "lost_contact",
+        "lost_contact",
+        &[rel("lost_contact", "record_contact", "lost_contact")],
+    )
+    .await;
+});
+
+// Given a suspended member, when the branch records a contact, then `record_contact` (suspended →
+// suspended).
+both_backends!(relation_suspended_record_contact, |app| async move {
+    let (app, who) = suspended_member(app).await;
+    when_relation(
+        &app,
+        &who,
+        None,
+        contact(d(2026, 8, 1)),
+        "suspended",
+        "suspended",
+        &[rel("suspended", "record_contact", "suspended")],
+    )
+    .await;
+});
+
+// Given the junior class graduated on 2025-07-01 and never contacted, when the sweep runs on 2026-01-01 (6
+// months), then `mark_lost_contact` (graduated_pending_transfer → lost_contact); the day before, nothing.
+both_backends!(
+    relation_graduated_pending_transfer_mark_lost_contact,
+    |app| async move {
+        let (app, who) = junior_graduate(app).await;
+        let report = when_swept(
+            &app,
+            d(2025, 12, 31),
+            &who,
+            "graduated_pending_transfer",
+            &[],
+        )
+        .await;
+        assert_eq!(report.entries, 0);
+        let report = when_swept(
+            &app,
+            d(2026, 1, 1),
+            &who,
+            "lost_contact",
+            &[rel(
+                "graduated_pending_transfer",
+                "mark_lost_contact",
+                "lost_contact",
+            )],
+        )
+        .await;
+        assert_eq!((report.lost_contact, report.entries), (5, 5));
+    }
+);
+
+// Given a junior graduate retained abroad on 2025-07-20 (no retention limit) and never contacted, when the
+// sweep runs on 2026-01-20, then `mark_lost_contact` (retained → lost_contact) and no retention flag.
+both_backends!(relation_retained_mark_lost_contact, |app| async move {
+    let (app, who) = junior_graduate(app).await;
+    given(
+        &app,
+        &who,
+        None,
+        retain(d(2025, 7, 20), RetentionReason::Abroad),
+    )
+    .await;
+    let report = when_swept(
+        &app,
+        d(2026, 1, 20),
+        &who,
+        "lost_contact",
+        &[rel("retained", "mark_lost_contact", "lost_contact")],
+    )
+    .await;
+    assert_eq!(
+        (
+            report.lost_contact,
+            report.retention_flagged,
+            report.retention_exceeded
+        ),
+        (5, 0, 0)
+    );
+});
+
+// Given a member lost contact since 2026-01-01 with an unanswered attempt in each of the 6 months of
+// verification, when the school approves a suspension on 2026-07-01 after the branch meeting, then
+// `suspend` (lost_contact → suspended), 24 months.
+both_backends!(relation_lost_contact_suspend, |app| async move {
+    let (app, who) = lost_contact_member(app).await;
+    for month in 1..=6 {
+        given(&app, &who, None, attempt(d(2026, month, 15))).await;
+    }
+    let out = when_relation(
+        &app,
+        &who,
+        None,
+        suspend(),
+        "lost_contact",
+        "suspended",
+        &[rel("lost_contact", "suspend", "suspended")],
+    )
+    .await;
+    assert_eq!(out.rule_codes, vec!["TRF_LOST_CONTACT".to_owned()]);
+    let log = app.log(Some(&who)).await;
+    let payload: serde_json::Value =
+        serde_json::from_str(&log.last().expect("an entry").payload).expect("JSON payload");
+    assert_eq!(payload["step"]["suspension"]["until"], "2028-07-01");
+});
+
+// Given a graduate, when they report in to a street branch, then `report_in` (graduated_pending_transfer →
+// reported_in).
+both_backends!(
+    relation_graduated_pending_transfer_report_in,
+    |app| async move {
+        let (app, who) = senior_graduate(app).await;
+        when_relation(
+            &app,
+            &who,
+            None,
+            report_in(d(2026, 8, 1)),
+            "graduated_pending_transfer",
+            "reported_in",
+            &[rel(
+                "graduated_pending_transfer",
+                "report_in",
+                "reported_in",
+            )],
+        )
+        .await;
+    }
+);
+
+// Given a retained graduate, when they report in, then `report_in` (retained → reported_in).
+both_backends!(relation_retained_report_in, |app| async move {
+    let (app, who) = retained_member(app).await;
+    when_relation(
+        &app,
+        &who,
+        None,
+        report_in(d(2026, 8, 1)),
+        "retained",
+        "reported_in",
+        &[rel("retained", "report_in", "reported_in")],
+    )
+    .await;
+});
+
+// Given a lost-contact member, when they report in, then `report_in` (lost_contact → reported_in).
+both_backends!(relation_lost_contact_report_in, |app| async move {
+    let (app, who) = lost_contact_member(app).await;
+    when_relation(
+        &app,
+        &who,
+        None,
+        report_in(d(2026, 2, 1)),
+        "lost_contact",
+        "reported_in",
+        &[rel("lost_contact", "report_in", "reported_in")],
+    )
+    .await;
+});
+
+// Given a suspended member, when they report in, then `report_in` (suspended → reported_in).
+both_backends!(relation_suspended_report_in, |app| async move {
+    let (app, who) = suspended_member(app).await;
+    when_relation(
+        &app,
+        &who,
+        Some("branch_secretary"),
+        report_in(d(2026, 8, 1)),
+        "suspended",
+        "reported_in",
+        &[rel("suspended", "report_in", "reported_in")],
+    )
+    .await;
+});
+
+// Given a graduate who reported in to a street branch, when that branch accepts, then `accept_report_in`
+// (reported_in → transferred) and `receive` at the street branch.
+both_backends!(relation_reported_in_accept_report_in, |app| async move {
+    let (app, who) = senior_graduate(app).await;
+    given(&app, &who, None, report_in(d(2026, 8, 1))).await;
+    let cmd = R::AcceptReportIn {
+        date: d(2026, 8, 5),
+        org: STREET_BRANCH.into(),
+    };
+    let out = when_relation(
+        &app,
+        &who,
+        None,
+        cmd,
+        "reported_in",
+        "at_branch",
+        &[
+            rel("reported_in", "accept_report_in", "transferred"),
+            rel("new", "receive", "at_branch"),
+        ],
+    )
+    .await;
+    assert_eq!(out.branch, STREET_BRANCH);
+    let view = expect_ok(app.member_view(&who).await, "view");
+    assert_eq!(view.branch, "T001-B1 某社区团支部");
+    let log = app.log(Some(&who)).await;
+    let n = log.len();
+    assert_ne!(log[n - 2].instance_id, log[n - 1].instance_id, "a new stay");
+});
+
+// Given a lost-contact member who reported in to a street branch, when that branch declines, then the
+// relation returns to `lost_contact` (history).
+both_backends!(relation_reported_in_decline_report_in, |app| async move {
+    let (app, who) = lost_contact_member(app).await;
+    given(&app, &who, None, report_in(d(2026, 2, 1))).await;
+    let cmd = R::DeclineReportIn {
+        date: d(2026, 2, 5),
+        org: STREET_BRANCH.into(),
+        reason: "不在本社区居住".into(),
+    };
+    let out = when_relation(
+        &app,
+        &who,
+        None,
+        cmd,
+        "reported_in",
+        "lost_contact",
+        &[rel("reported_in", "decline_report_in", "lost_contact")],
+    )
+    .await;
+    assert_eq!(out.branch, JUNIOR);
+});
+
+// ---------------------------------------------------------------------- deletion
+
+// Given a member at their branch with nothing pending (never handled), when a committee deletes the record,
+// then `open` and `delete` (at_branch → deleted): a tombstone with the date and reason, the rows stay.
+both_backends!(relation_at_branch_delete, |app| async move {
+    let app = app.with_school().await.with_relation_orgs().await;
+    let who = app.members(NON_GRADUATING).good[2].clone();
+    let before = app.counts().await;
+    let cmd = R::Delete {
+        date: d(2026, 11, 20),
+        reason: "重复录入".into(),
+    };
+    when_relation(
+        &app,
+        &who,
+        None,
+        cmd,
+        "at_branch",
+        "deleted",
+        &[
+            rel("new", "open", "at_branch"),
+            rel("at_branch", "delete", "deleted"),
+        ],
+    )
+    .await;
+    let after = app.counts().await;
+    assert_eq!(
+        (after.persons, after.members, after.instances),
+        (before.persons, before.members, before.instances + 1)
+    );
+    let m = expect_ok(app.member_view(&who).await, "view")
+        .member
+        .expect("the member row stays");
+    assert_eq!(
+        (m.deleted_on, m.deletion_reason.as_deref()),
+        (Some(d(2026, 11, 20)), Some("重复录入"))
+    );
+});

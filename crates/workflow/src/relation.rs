@@ -1040,3 +1040,439 @@ pub fn check_flag(name: &str, f: &RelationFacts<'_>) -> Option<String> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> Date {
+        Date::from_ymd_opt(y, m, day).expect("valid test date")
+    }
+
+    fn policy() -> RelationPolicy {
+        let def = crate::builtin()
+            .latest("relation")
+            .expect("shipped relation workflow");
+        RelationPolicy::from_definition(def).expect("shipped policy")
+    }
+
+    fn facts<'a>(
+        policy: &'a RelationPolicy,
+        data: &'a RelationData,
+        state: &'a str,
+        step: &'a RelationStep,
+    ) -> RelationFacts<'a> {
+        RelationFacts {
+            policy,
+            data,
+            state,
+            step,
+            role: "committee_admin",
+            acting: None,
+            acting_covers_branch: false,
+            acting_covers_target: false,
+            target: None,
+            target_inside: false,
+            open_elsewhere: None,
+        }
+    }
+
+    /// A member-initiated transfer from the senior class to a university branch, requested 2026-08-01.
+    fn transfer() -> Transfer {
+        Transfer {
+            id: "0190c0de-0000-7000-8000-000000000001".into(),
+            initiator: Initiator::Member,
+            destination: Destination::FurtherStudy,
+            from_branch: "S001-G3".into(),
+            to_org: "U001-B1".into(),
+            to_branch: Some("U001-B1".into()),
+            requested_on: d(2026, 8, 1),
+            needs_outgoing: true,
+            needs_incoming: true,
+            outgoing_approved: None,
+            incoming_approved: None,
+            last_action_on: d(2026, 8, 1),
+            overdue_on: None,
+            escalated_to: None,
+            outcome: None,
+        }
+    }
+
+    /// A graduate of S001-G3 (member since 2025-05-04, graduated 2026-07-01).
+    fn graduate() -> RelationData {
+        let mut data = RelationData::default();
+        data.apply(
+            "new",
+            &RelationStep::Open {
+                date: d(2025, 5, 4),
+                branch: "S001-G3".into(),
+            },
+        );
+        data.apply(
+            "at_branch",
+            &RelationStep::Graduate {
+                date: d(2026, 7, 1),
+            },
+        );
+        data
+    }
+
+    #[test]
+    fn apply_open_and_graduate_start_the_stay_and_the_lock() {
+        let data = graduate();
+        assert_eq!(
+            data,
+            RelationData {
+                branch: "S001-G3".into(),
+                since: Some(d(2025, 5, 4)),
+                graduated_on: Some(d(2026, 7, 1)),
+                ..RelationData::default()
+            }
+        );
+    }
+
+    #[test]
+    fn apply_request_then_reject_returns_to_the_requesting_state() {
+        let mut data = graduate();
+        data.apply(
+            "graduated_pending_transfer",
+            &RelationStep::RequestTransfer {
+                date: d(2026, 8, 1),
+                transfer: transfer(),
+            },
+        );
+        assert_eq!(
+            data.return_to.as_deref(),
+            Some("graduated_pending_transfer")
+        );
+        data.apply(
+            "transfer_requested",
+            &RelationStep::Approve {
+                date: d(2026, 8, 3),
+                org: "S001".into(),
+                sides: vec![Initiator::Outgoing],
+                automatic: false,
+            },
+        );
+        let t = data.transfer.clone().expect("transfer");
+        assert_eq!(
+            (
+                t.outgoing_approved.clone(),
+                t.last_action_on,
+                t.pending_sides()
+            ),
+            (
+                Some((d(2026, 8, 3), "S001".to_owned())),
+                d(2026, 8, 3),
+                vec![Initiator::Incoming]
+            )
+        );
+        data.apply(
+            "transfer_requested",
+            &RelationStep::Reject {
+                date: d(2026, 8, 5),
+                org: "U001-B1".into(),
+                reason: "未被录取".into(),
+                back_to: "graduated_pending_transfer".into(),
+            },
+        );
+        assert_eq!(data.return_to, None);
+        assert_eq!(
+            data.transfer.as_ref().and_then(|t| t.outcome),
+            Some((TransferOutcome::Rejected, d(2026, 8, 5)))
+        );
+        assert_eq!(
+            data.left, None,
+            "a rejected transfer does not move the relation"
+        );
+    }
+
+    #[test]
+    fn apply_complete_records_where_the_member_went() {
+        let mut data = graduate();
+        data.apply(
+            "graduated_pending_transfer",
+            &RelationStep::RequestTransfer {
+                date: d(2026, 8, 1),
+                transfer: transfer(),
+            },
+        );
+        data.apply(
+            "transfer_requested",
+            &RelationStep::Complete {
+                date: d(2026, 8, 5),
+                to_branch: "U001-B1".into(),
+            },
+        );
+        assert_eq!(data.left, Some((d(2026, 8, 5), "U001-B1".to_owned())));
+        assert_eq!(
+            data.transfer.as_ref().and_then(|t| t.outcome),
+            Some((TransferOutcome::Completed, d(2026, 8, 5)))
+        );
+        assert_eq!(data.return_to, None);
+    }
+
+    #[test]
+    fn apply_contacts_keep_the_latest_contact_and_every_attempt() {
+        let mut data = graduate();
+        for (date, reached) in [
+            (d(2026, 8, 10), true),
+            (d(2026, 8, 1), true),
+            (d(2026, 9, 1), false),
+        ] {
+            data.apply(
+                "graduated_pending_transfer",
+                &RelationStep::RecordContact {
+                    date,
+                    reached,
+                    note: "电话".into(),
+                },
+            );
+        }
+        assert_eq!(
+            data.last_contact_on,
+            Some(d(2026, 8, 10)),
+            "an older contact does not win"
+        );
+        assert_eq!(data.attempts, vec![d(2026, 9, 1)]);
+        data.apply(
+            "graduated_pending_transfer",
+            &RelationStep::MarkLostContact {
+                date: d(2027, 2, 10),
+                last_contact: d(2026, 8, 10),
+            },
+        );
+        assert_eq!(
+            (data.lost_contact_on, data.attempts.len()),
+            (Some(d(2027, 2, 10)), 0),
+            "verification counts attempts from lost contact on"
+        );
+    }
+
+    #[test]
+    fn apply_retain_and_flag_retention() {
+        let mut data = graduate();
+        data.apply(
+            "graduated_pending_transfer",
+            &RelationStep::Retain {
+                date: d(2026, 7, 10),
+                reason: RetentionReason::NoJob,
+                branch: "S001-M".into(),
+            },
+        );
+        data.apply(
+            "retained",
+            &RelationStep::FlagRetention {
+                date: d(2027, 1, 10),
+                months: 6,
+            },
+        );
+        assert_eq!(data.branch, "S001-M");
+        assert_eq!(
+            data.retention,
+            Some(Retention {
+                reason: RetentionReason::NoJob,
+                since: d(2026, 7, 10),
+                flagged_months: 6,
+            })
+        );
+    }
+
+    #[test]
+    fn apply_report_in_and_decline_return_and_forget_the_branch() {
+        let mut data = graduate();
+        data.apply(
+            "lost_contact",
+            &RelationStep::ReportIn {
+                date: d(2026, 9, 1),
+                branch: "T001-B1".into(),
+            },
+        );
+        assert_eq!(
+            (data.report_in.clone(), data.return_to.as_deref()),
+            (
+                Some((d(2026, 9, 1), "T001-B1".to_owned())),
+                Some("lost_contact")
+            )
+        );
+        let mut declined = data.clone();
+        declined.apply(
+            "reported_in",
+            &RelationStep::DeclineReportIn {
+                date: d(2026, 9, 5),
+                org: "T001-B1".into(),
+                reason: "不在本社区".into(),
+                back_to: "lost_contact".into(),
+            },
+        );
+        assert_eq!((declined.report_in, declined.return_to), (None, None));
+        data.apply(
+            "reported_in",
+            &RelationStep::AcceptReportIn {
+                date: d(2026, 9, 5),
+                org: "T001-B1".into(),
+            },
+        );
+        assert_eq!(data.left, Some((d(2026, 9, 5), "T001-B1".to_owned())));
+    }
+
+    #[test]
+    fn trf_no_delete_locked_while_graduated_or_in_a_locked_state() {
+        let plain = RelationData {
+            branch: "S001-G1".into(),
+            since: Some(d(2025, 5, 4)),
+            ..RelationData::default()
+        };
+        assert!(!plain.locked("at_branch"));
+        for state in crate::LOCKED_STATES {
+            assert!(plain.locked(state), "{state} is locked");
+        }
+        let mut grad = graduate();
+        assert!(grad.locked("graduated_pending_transfer"));
+        // Even in a state outside the list, a graduate not yet moved stays locked.
+        assert!(grad.locked("at_branch"));
+        grad.left = Some((d(2026, 8, 5), "U001-B1".into()));
+        assert!(
+            !grad.locked("transferred"),
+            "the old stay of a moved graduate"
+        );
+        let message = lock_message("graduated_pending_transfer", &graduate());
+        assert_eq!(
+            message,
+            "the member's relation is `graduated_pending_transfer` (graduated 2026-07-01, not yet transferred): a member graduated pending transfer or with an open transfer cannot be deleted or archived by anyone"
+        );
+    }
+
+    #[test]
+    fn trf_lost_contact_baseline_is_the_latest_of_contact_graduation_retention_and_stay() {
+        assert_eq!(RelationData::default().contact_baseline(), None);
+        let mut data = graduate();
+        assert_eq!(data.contact_baseline(), Some(d(2026, 7, 1)));
+        data.retention = Some(Retention {
+            reason: RetentionReason::Abroad,
+            since: d(2026, 7, 20),
+            flagged_months: 0,
+        });
+        assert_eq!(data.contact_baseline(), Some(d(2026, 7, 20)));
+        data.last_contact_on = Some(d(2026, 7, 15));
+        assert_eq!(
+            data.contact_baseline(),
+            Some(d(2026, 7, 20)),
+            "an older contact"
+        );
+        data.last_contact_on = Some(d(2026, 9, 1));
+        assert_eq!(data.contact_baseline(), Some(d(2026, 9, 1)));
+    }
+
+    /// Lost contact on `start` with unanswered attempts on `attempts`.
+    fn lost(start: Date, attempts: &[Date]) -> RelationData {
+        RelationData {
+            lost_contact_on: Some(start),
+            attempts: attempts.to_vec(),
+            ..graduate()
+        }
+    }
+
+    fn suspend_on(date: Date) -> RelationStep {
+        RelationStep::Suspend {
+            date,
+            suspension: Suspension {
+                meeting_date: date,
+                approved_by: "S001".into(),
+                from: date,
+                until: add_months(date, 24),
+            },
+        }
+    }
+
+    fn verification(data: &RelationData, on: Date) -> Result<(), RuleViolation> {
+        let p = policy();
+        let step = suspend_on(on);
+        check_guard(
+            "verification_complete",
+            &facts(&p, data, "lost_contact", &step),
+        )
+    }
+
+    #[test]
+    fn trf_lost_contact_verification_complete_with_an_attempt_each_month() {
+        let monthly: Vec<Date> = (1..=6).map(|m| d(2026, m, 15)).collect();
+        assert_eq!(
+            verification(&lost(d(2026, 1, 1), &monthly), d(2026, 7, 1)),
+            Ok(())
+        );
+        // The first and last day of a month window count; the window is [start + m, start + m + 1).
+        let edges: Vec<Date> = (1..=6).map(|m| d(2026, m, 1)).collect();
+        assert_eq!(
+            verification(&lost(d(2026, 1, 1), &edges), d(2026, 7, 1)),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn trf_lost_contact_verification_refuses_before_six_months() {
+        let monthly: Vec<Date> = (1..=6).map(|m| d(2026, m, 15)).collect();
+        let err = verification(&lost(d(2026, 1, 1), &monthly), d(2026, 6, 30)).expect_err("early");
+        assert_eq!(err.code, RuleCode::TrfLostContact);
+        assert_eq!(
+            err.message,
+            "verification runs from 2026-01-01 for 6 months, until 2026-07-01"
+        );
+    }
+
+    #[test]
+    fn trf_lost_contact_verification_refuses_a_month_without_attempt() {
+        // Two attempts in March, none in April.
+        let attempts = [
+            d(2026, 1, 15),
+            d(2026, 2, 15),
+            d(2026, 3, 2),
+            d(2026, 3, 31),
+            d(2026, 5, 15),
+            d(2026, 6, 15),
+        ];
+        let err = verification(&lost(d(2026, 1, 1), &attempts), d(2026, 7, 1)).expect_err("gap");
+        assert_eq!(err.code, RuleCode::TrfLostContact);
+        assert_eq!(
+            err.message,
+            "no contact attempt is recorded from 2026-04-01 to 2026-05-01 (one a month is required)"
+        );
+        // An attempt on the day a window ends belongs to the next window.
+        let attempts: Vec<Date> = (2..=7).map(|m| d(2026, m, 1)).collect();
+        let err =
+            verification(&lost(d(2026, 1, 1), &attempts), d(2026, 7, 1)).expect_err("shifted");
+        assert_eq!(
+            err.message,
+            "no contact attempt is recorded from 2026-01-01 to 2026-02-01 (one a month is required)"
+        );
+    }
+
+    #[test]
+    fn trf_lost_contact_verification_windows_follow_month_ends() {
+        // Lost contact on 31 January: the windows end on 28 February, 31 March, 30 April, …
+        let start = d(2026, 1, 31);
+        let ok = [
+            d(2026, 2, 27),
+            d(2026, 2, 28),
+            d(2026, 3, 31),
+            d(2026, 4, 30),
+            d(2026, 5, 31),
+            d(2026, 6, 30),
+        ];
+        assert_eq!(verification(&lost(start, &ok), d(2026, 7, 31)), Ok(()));
+        let err = verification(&lost(start, &ok[1..]), d(2026, 7, 31)).expect_err("first window");
+        assert_eq!(
+            err.message,
+            "no contact attempt is recorded from 2026-01-31 to 2026-02-28 (one a month is required)"
+        );
+    }
+
+    #[test]
+    fn trf_lost_contact_verification_refuses_without_lost_contact() {
+        let err = verification(&graduate(), d(2026, 12, 1)).expect_err("not lost");
+        assert_eq!(
+            (err.code, err.message.as_str()),
+            (RuleCode::TrfLostContact, "no lost contact recorded")
+        );
+    }
+}

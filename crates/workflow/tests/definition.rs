@@ -1,12 +1,18 @@
-//! Loading and validating workflow files: the shipped admission v1, each validation error on a
-//! small inline file (file, line and rule), Mermaid export, transition look-up and hashing.
+//! Loading and validating workflow files: the shipped admission v1 and relation v1, each validation
+//! error on a small inline file (file, line and rule), the relation floor TRF_NO_DELETE on modified
+//! copies of relation v1, Mermaid export (with `history` returns), transition look-up and hashing.
 
 use tuanji_domain::RuleCode;
+use tuanji_workflow::relation::{MemberInitiatedApprovals, RelationPolicy};
 use tuanji_workflow::{
     builtin, AdmissionPolicy, Definition, LoadError, MajorityBasis, Registry, StateKind,
+    LOCKED_STATES,
 };
 
 const SHIPPED: &str = include_str!("../../../workflows/admission.v1.toml");
+
+/// The shipped relation workflow (组织关系转接), 362 lines; `[policy]` on line 20.
+const RELATION_SHIPPED: &str = include_str!("../../../workflows/relation.v1.toml");
 
 /// A tiny non-admission workflow (no guards known, no floor rules).
 const DEMO: &str = r#"[workflow]
@@ -198,7 +204,11 @@ fn shipped_admission_v1_transitions_are_exactly_the_designed_table() {
 #[test]
 fn builtin_registry_holds_admission_v1_with_the_hash_of_the_shipped_bytes() {
     let registry = builtin();
-    assert_eq!(registry.len(), 3, "admission v1, standing v1 and relation v1");
+    assert_eq!(
+        registry.len(),
+        3,
+        "admission v1, standing v1 and relation v1"
+    );
     assert_eq!(
         registry
             .get("standing", 1)
@@ -215,7 +225,29 @@ fn builtin_registry_holds_admission_v1_with_the_hash_of_the_shipped_bytes() {
     assert_eq!(def.sha256.len(), 64);
     assert!(registry.get("admission", 2).is_none());
     assert_eq!(registry.latest("admission").map(|d| d.version), Some(1));
-    assert!(registry.latest("relation").is_none());
+    assert_eq!(
+        registry.latest("relation").map(|d| (
+            d.version,
+            d.file.as_str(),
+            d.states.len(),
+            d.transitions.len()
+        )),
+        Some((1, "workflows/relation.v1.toml", 9, 29))
+    );
+    assert_eq!(
+        registry.get("relation", 1).map(|d| d.sha256.clone()),
+        Some(hex::encode(sha2::Sha256::digest(
+            RELATION_SHIPPED.as_bytes()
+        )))
+    );
+    let names: Vec<(&str, u32)> = registry
+        .iter()
+        .map(|d| (d.name.as_str(), d.version))
+        .collect();
+    assert_eq!(
+        names,
+        vec![("admission", 1), ("relation", 1), ("standing", 1)]
+    );
 }
 
 #[test]
@@ -891,4 +923,429 @@ fn registry_load_dir_of_the_shipped_directory_matches_builtin() {
         .map(|d| (d.name.as_str(), d.version, d.sha256.as_str()))
         .collect();
     assert_eq!(shipped, embedded);
+}
+
+// ------------------------------------------------------------------ the shipped relation file
+
+fn relation_with(from: &str, to: &str) -> String {
+    assert!(
+        RELATION_SHIPPED.contains(from),
+        "relation.v1.toml lacks {from:?}"
+    );
+    RELATION_SHIPPED.replacen(from, to, 1)
+}
+
+#[test]
+fn shipped_relation_v1_loads_with_9_states_and_29_transitions() {
+    let def = Definition::parse("workflows/relation.v1.toml", RELATION_SHIPPED)
+        .expect("shipped file loads");
+    assert_eq!(
+        (def.name.as_str(), def.version, def.title.as_str()),
+        (
+            "relation",
+            1,
+            "组织关系转接 Organisation relation and transfer"
+        )
+    );
+    let states: Vec<(&str, StateKind)> = def
+        .states
+        .iter()
+        .map(|s| (s.name.as_str(), s.kind))
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            ("at_branch", StateKind::Initial),
+            ("graduated_pending_transfer", StateKind::Waiting),
+            ("retained", StateKind::Waiting),
+            ("transfer_requested", StateKind::Waiting),
+            ("lost_contact", StateKind::Waiting),
+            ("suspended", StateKind::Waiting),
+            ("reported_in", StateKind::Waiting),
+            ("transferred", StateKind::Terminal),
+            ("deleted", StateKind::Terminal),
+        ]
+    );
+    assert_eq!(def.transitions.len(), 29);
+    assert_eq!(def.policy_line, 20);
+    let delete = def.transition("at_branch", "delete").expect("declared");
+    assert_eq!(delete.line, 355);
+}
+
+#[test]
+fn shipped_relation_v1_transitions_are_exactly_the_designed_table() {
+    let def = builtin().latest("relation").expect("builtin relation");
+    let got: Vec<String> = def
+        .transitions
+        .iter()
+        .map(|t| {
+            format!(
+                "{} {} {} [{}] [{}] [{}] [{}]",
+                t.from,
+                t.command,
+                t.to,
+                t.roles.join(","),
+                t.guards.join(","),
+                t.flags.join(","),
+                t.actions.join(",")
+            )
+        })
+        .collect();
+    let expected = vec![
+        "new open at_branch [branch_secretary,committee_admin,member,system_admin] [] [] []",
+        "new receive at_branch [branch_secretary,committee_admin,member,system_admin] [target_is_branch] [] [move_relation]",
+        "at_branch graduate graduated_pending_transfer [branch_secretary,committee_admin] [] [] [lock_record]",
+        "graduated_pending_transfer retain retained [branch_secretary,committee_admin] [retention_branch] [] [move_relation]",
+        "retained flag_retention retained [system_admin] [retention_elapsed] [] []",
+        "at_branch request_transfer transfer_requested [member,branch_secretary,committee_admin] [one_open,initiator_valid,destination_valid] [] [set_deadline]",
+        "graduated_pending_transfer request_transfer transfer_requested [member,branch_secretary,committee_admin] [one_open,initiator_valid,destination_valid] [] [set_deadline]",
+        "retained request_transfer transfer_requested [member,branch_secretary,committee_admin] [one_open,initiator_valid,destination_valid] [] [set_deadline]",
+        "transfer_requested approve transfer_requested [branch_secretary,committee_admin,system_admin] [approver_is_party] [transfer_overdue] []",
+        "transfer_requested assign_branch transfer_requested [committee_admin] [assigned_branch_valid] [] []",
+        "transfer_requested complete transferred [branch_secretary,committee_admin,system_admin] [approvals_complete,target_is_branch] [] [move_relation]",
+        "transfer_requested reject history [branch_secretary,committee_admin] [approver_is_party] [] []",
+        "transfer_requested cancel history [member,branch_secretary,committee_admin] [canceller_is_initiator] [] []",
+        "transfer_requested mark_overdue transfer_requested [system_admin] [timeout_elapsed] [] [escalate]",
+        "graduated_pending_transfer record_contact graduated_pending_transfer [branch_secretary,committee_admin] [] [] []",
+        "retained record_contact retained [branch_secretary,committee_admin] [] [] []",
+        "transfer_requested record_contact transfer_requested [branch_secretary,committee_admin] [] [] []",
+        "lost_contact record_contact lost_contact [branch_secretary,committee_admin] [] [] []",
+        "suspended record_contact suspended [branch_secretary,committee_admin] [] [] []",
+        "graduated_pending_transfer mark_lost_contact lost_contact [system_admin] [contact_lapsed] [] []",
+        "retained mark_lost_contact lost_contact [system_admin] [contact_lapsed] [] []",
+        "lost_contact suspend suspended [committee_admin] [verification_complete,suspension_approval] [] [start_suspension]",
+        "graduated_pending_transfer report_in reported_in [member,branch_secretary,committee_admin] [report_in_branch] [] []",
+        "retained report_in reported_in [member,branch_secretary,committee_admin] [report_in_branch] [] []",
+        "lost_contact report_in reported_in [member,branch_secretary,committee_admin] [report_in_branch] [] []",
+        "suspended report_in reported_in [member,branch_secretary,committee_admin] [report_in_branch] [] []",
+        "reported_in accept_report_in transferred [branch_secretary,committee_admin] [report_in_approver] [] [move_relation]",
+        "reported_in decline_report_in history [branch_secretary,committee_admin] [report_in_approver] [] []",
+        "at_branch delete deleted [committee_admin,system_admin] [not_locked] [] [tombstone]",
+    ];
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn relation_rule_codes_of_the_shipped_transitions() {
+    // Every name the file uses maps to its TRF_* rule code (DOMAIN.md §3, §4).
+    let def = builtin().latest("relation").expect("builtin relation");
+    let names = tuanji_workflow::names::for_machine("relation");
+    let suspend = def.transition("lost_contact", "suspend").expect("declared");
+    let codes: Vec<RuleCode> = suspend
+        .guards
+        .iter()
+        .filter_map(|g| names.guard(g))
+        .chain(suspend.actions.iter().filter_map(|a| names.action(a)))
+        .collect();
+    assert_eq!(codes, vec![RuleCode::TrfLostContact; 3]);
+    assert_eq!(names.guard("not_locked"), Some(RuleCode::TrfNoDelete));
+    assert_eq!(
+        names.guard("destination_valid"),
+        Some(RuleCode::TrfFurtherStudy)
+    );
+    assert_eq!(names.flag("transfer_overdue"), Some(RuleCode::TrfTimeout));
+    assert_eq!(names.action("escalate"), Some(RuleCode::TrfTimeout));
+}
+
+#[test]
+fn relation_policy_from_shipped_file_gives_the_defaults() {
+    let def = builtin().get("relation", 1).expect("relation v1");
+    let policy = RelationPolicy::from_definition(def).expect("policy");
+    assert_eq!(
+        policy,
+        RelationPolicy {
+            transfer_timeout_days: 30,
+            timeout_auto_approve: false,
+            member_initiated_approvals: MemberInitiatedApprovals::Both,
+            retention_months: 6,
+            retention_max_months: 12,
+            lost_contact_months: 6,
+            verification_months: 6,
+            suspension_months: 24,
+        }
+    );
+}
+
+fn relation_policy_error(from: &str, to: &str) -> LoadError {
+    let def = Definition::parse("relation.v1.toml", &relation_with(from, to))
+        .expect("the table loads; only the policy is wrong");
+    RelationPolicy::from_definition(&def).expect_err("policy refused")
+}
+
+#[test]
+fn relation_policy_variants_and_refusals_name_the_policy_line() {
+    let def = Definition::parse(
+        "relation.v1.toml",
+        &relation_with(
+            "member_initiated_approvals = \"both\"",
+            "member_initiated_approvals = \"incoming\"",
+        )
+        .replace(
+            "timeout_auto_approve = false",
+            "timeout_auto_approve = true",
+        ),
+    )
+    .expect("loads");
+    let policy = RelationPolicy::from_definition(&def).expect("policy");
+    assert_eq!(
+        (
+            policy.member_initiated_approvals,
+            policy.timeout_auto_approve
+        ),
+        (MemberInitiatedApprovals::Incoming, true)
+    );
+    let cases = [
+        (
+            "retention_max_months = 12",
+            "retention_max_months = 5",
+            "[policy] retention_max_months must be at least retention_months",
+        ),
+        (
+            "transfer_timeout_days = 30",
+            "transfer_timeout_days = 0",
+            "[policy] transfer_timeout_days must be above 0",
+        ),
+        (
+            "member_initiated_approvals = \"both\"",
+            "member_initiated_approvals = \"outgoing\"",
+            "[policy] member_initiated_approvals must be \"both\" or \"incoming\", not \"outgoing\"",
+        ),
+        (
+            "timeout_auto_approve = false",
+            "timeout_auto_approve = \"no\"",
+            "[policy] timeout_auto_approve must be true or false",
+        ),
+        (
+            "suspension_months = 24",
+            "suspension_months = 24\nsuspension_years = 2",
+            "unknown [policy] key `suspension_years` for workflow `relation`",
+        ),
+        (
+            "lost_contact_months = 6 ",
+            "",
+            "[policy] lacks the key `lost_contact_months` (a whole number)",
+        ),
+    ];
+    for (from, to, message) in cases {
+        let err = relation_policy_error(from, to);
+        assert_error(&err, "relation.v1.toml", 20, None, message);
+    }
+}
+
+// ------------------------------------------------------------------ relation floor rule TRF_NO_DELETE
+
+/// A `delete` transition from `from` appended to the shipped file: its header is on line 364.
+fn with_delete_from(from: &str, guards: &str) -> String {
+    format!(
+        "{RELATION_SHIPPED}\n[[transition]]\nfrom = \"{from}\"\ncommand = \"delete\"\nto = \"deleted\"\nroles = [\"committee_admin\"]\nguards = [{guards}]\nactions = [\"tombstone\"]\n"
+    )
+}
+
+#[test]
+fn trf_no_delete_floor_refuses_delete_from_graduated_pending_transfer() {
+    let err = error(
+        "relation.v1.toml",
+        &with_delete_from("graduated_pending_transfer", "\"not_locked\""),
+    );
+    assert_error(
+        &err,
+        "relation.v1.toml",
+        364,
+        Some(RuleCode::TrfNoDelete),
+        "TRF_NO_DELETE is a floor rule: `delete` from `graduated_pending_transfer`: a member graduated pending transfer or with an open transfer cannot be deleted",
+    );
+    assert_eq!(
+        err.to_string(),
+        "relation.v1.toml:364: TRF_NO_DELETE is a floor rule: `delete` from `graduated_pending_transfer`: a member graduated pending transfer or with an open transfer cannot be deleted"
+    );
+}
+
+#[test]
+fn trf_no_delete_floor_refuses_delete_from_every_locked_state() {
+    assert_eq!(
+        LOCKED_STATES,
+        &[
+            "graduated_pending_transfer",
+            "retained",
+            "transfer_requested",
+            "reported_in",
+            "lost_contact",
+            "suspended",
+        ]
+    );
+    for state in LOCKED_STATES {
+        let errors = Definition::check("relation.v1.toml", &with_delete_from(state, ""))
+            .expect_err("refused");
+        let got: Vec<(usize, Option<RuleCode>)> = errors.iter().map(|e| (e.line, e.rule)).collect();
+        assert_eq!(
+            got,
+            vec![(364, Some(RuleCode::TrfNoDelete))],
+            "delete from {state}: {errors:?}"
+        );
+    }
+}
+
+#[test]
+fn trf_no_delete_floor_refuses_a_delete_without_not_locked() {
+    let text = relation_with(
+        "guards = [\"not_locked\"]\nflags = []\nactions = [\"tombstone\"]",
+        "guards = []\nflags = []\nactions = [\"tombstone\"]",
+    );
+    let err = error("relation.v1.toml", &text);
+    assert_error(
+        &err,
+        "relation.v1.toml",
+        355,
+        Some(RuleCode::TrfNoDelete),
+        "TRF_NO_DELETE is a floor rule: `delete` from `at_branch` lacks the guard `not_locked`",
+    );
+}
+
+#[test]
+fn trf_no_delete_floor_accepts_delete_from_an_unlocked_state_with_not_locked() {
+    // A second unlocked deletion path is fine as long as it checks `not_locked`.
+    let text = relation_with(
+        "[[state]]\nname = \"transferred\"",
+        "[[state]]\nname = \"archived\"\nkind = \"waiting\"\n\n[[state]]\nname = \"transferred\"",
+    )
+    .replace(
+        "# ---------------------------------------------------------------- deletion",
+        "[[transition]]\nfrom = \"at_branch\"\ncommand = \"archive\"\nto = \"archived\"\nroles = [\"committee_admin\"]\n",
+    );
+    let text = format!(
+        "{text}\n[[transition]]\nfrom = \"archived\"\ncommand = \"delete\"\nto = \"deleted\"\nroles = [\"committee_admin\"]\nguards = [\"not_locked\"]\nactions = [\"tombstone\"]\n"
+    );
+    let def = Definition::parse("relation.v1.toml", &text).expect("loads");
+    assert_eq!(
+        def.transition("archived", "delete").map(|t| t.to.as_str()),
+        Ok("deleted")
+    );
+}
+
+#[test]
+fn history_from_new_is_refused() {
+    let text = relation_with(
+        "command = \"open\"\nto = \"at_branch\"",
+        "command = \"open\"\nto = \"history\"",
+    );
+    let errors = Definition::check("relation.v1.toml", &text).expect_err("refused");
+    let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        messages,
+        vec!["relation.v1.toml:83: a creating command cannot return to `history`"]
+    );
+}
+
+#[test]
+fn history_transition_looks_up_with_to_history() {
+    let def = builtin().latest("relation").expect("relation");
+    for (from, command) in [
+        ("transfer_requested", "reject"),
+        ("transfer_requested", "cancel"),
+        ("reported_in", "decline_report_in"),
+    ] {
+        let t = def.transition(from, command).expect("declared");
+        assert_eq!(t.to, tuanji_workflow::HISTORY);
+    }
+}
+
+// ------------------------------------------------------------------ Mermaid with history
+
+/// A tiny machine with a history return: `wait` is entered from `a` and from `b`.
+const HISTORY_DEMO: &str = r#"[workflow]
+name = "demo"
+version = 1
+title = "History demo"
+
+[[state]]
+name = "a"
+kind = "initial"
+
+[[state]]
+name = "b"
+kind = "waiting"
+
+[[state]]
+name = "wait"
+kind = "waiting"
+
+[[transition]]
+from = "new"
+command = "create"
+to = "a"
+roles = ["member"]
+
+[[transition]]
+from = "a"
+command = "move"
+to = "b"
+roles = ["member"]
+
+[[transition]]
+from = "a"
+command = "ask"
+to = "wait"
+roles = ["member"]
+
+[[transition]]
+from = "b"
+command = "ask"
+to = "wait"
+roles = ["member"]
+
+[[transition]]
+from = "wait"
+command = "ping"
+to = "wait"
+roles = ["member"]
+
+[[transition]]
+from = "wait"
+command = "refuse"
+to = "history"
+roles = ["member"]
+"#;
+
+#[test]
+fn mermaid_prints_a_history_return_once_per_state_leading_into_from() {
+    let def = Definition::parse("demo.v1.toml", HISTORY_DEMO).expect("loads");
+    // `wait --> wait: ping` does not count as a state to return to.
+    assert_eq!(
+        def.mermaid(),
+        "stateDiagram-v2\n    [*] --> a: create\n    a --> b: move\n    a --> wait: ask\n    b --> wait: ask\n    wait --> wait: ping\n    wait --> a: refuse (history)\n    wait --> b: refuse (history)\n"
+    );
+}
+
+#[test]
+fn mermaid_of_shipped_relation_has_the_history_edges() {
+    let def = builtin().latest("relation").expect("relation");
+    let mermaid = def.mermaid();
+    let history: Vec<&str> = mermaid
+        .lines()
+        .filter(|l| l.ends_with("(history)"))
+        .collect();
+    assert_eq!(
+        history,
+        vec![
+            "    transfer_requested --> at_branch: reject (history)",
+            "    transfer_requested --> graduated_pending_transfer: reject (history)",
+            "    transfer_requested --> retained: reject (history)",
+            "    transfer_requested --> at_branch: cancel (history)",
+            "    transfer_requested --> graduated_pending_transfer: cancel (history)",
+            "    transfer_requested --> retained: cancel (history)",
+            "    reported_in --> graduated_pending_transfer: decline_report_in (history)",
+            "    reported_in --> retained: decline_report_in (history)",
+            "    reported_in --> lost_contact: decline_report_in (history)",
+            "    reported_in --> suspended: decline_report_in (history)",
+        ]
+    );
+    assert!(mermaid.starts_with(
+        "stateDiagram-v2\n    [*] --> at_branch: open\n    [*] --> at_branch: receive\n"
+    ));
+    assert!(mermaid.ends_with("    transferred --> [*]\n    deleted --> [*]\n"));
+    assert!(
+        !mermaid.contains("history\n"),
+        "no edge to a state named history"
+    );
+    assert_eq!(mermaid.lines().count(), 1 + 29 - 3 + 10 + 2);
 }
