@@ -1485,3 +1485,70 @@ both_backends!(relation_at_branch_delete, |app| async move {
         (Some(d(2026, 11, 20)), Some("重复录入"))
     );
 });
+
+// ---------------------------------------------------------------------- dates of decisions
+
+// Given a transfer requested on 2026-09-01 and a report-in of 2026-09-01, when a decision on either is dated
+// before it, then it is refused and nothing is written (before the fix an approval dated 2026-08-01
+// completed the transfer a month before it was requested).
+both_backends!(
+    relation_decision_dated_before_the_request_is_refused,
+    |app| async move {
+        let (app, who) = senior_graduate(app).await;
+        given(&app, &who, None, request(d(2026, 9, 1), UNIVERSITY_BRANCH)).await;
+        given(
+            &app,
+            &who,
+            Some("committee_admin"),
+            approve(d(2026, 9, 2), SCHOOL),
+        )
+        .await;
+        let before = (app.log(Some(&who)).await.len(), app.counts().await);
+        let r = app
+            .relation(&who, None, &approve(d(2026, 8, 1), UNIVERSITY_BRANCH))
+            .await;
+        match r {
+            Err(tuanji_engine::EngineError::Input(m)) => assert_eq!(
+                m,
+                "`approve` is dated 2026-08-01, before the transfer request it answers (2026-09-01)"
+            ),
+            other => panic!("expected an input error, got {other:?}"),
+        }
+        assert_eq!(
+            (app.log(Some(&who)).await.len(), app.counts().await),
+            before
+        );
+        assert_eq!(relation_state(&app, &who).await, "transfer_requested");
+        // The same day is fine.
+        when_relation(
+            &app,
+            &who,
+            None,
+            approve(d(2026, 9, 1), UNIVERSITY_BRANCH),
+            "transfer_requested",
+            "at_branch",
+            &[
+                rel("transfer_requested", "approve", "transfer_requested"),
+                rel("transfer_requested", "complete", "transferred"),
+                rel("new", "receive", "at_branch"),
+            ],
+        )
+        .await;
+
+        let other = app.members(SENIOR).good[1].clone();
+        given(&app, &other, None, report_in(d(2026, 9, 1))).await;
+        let decline = R::DeclineReportIn {
+            date: d(2026, 8, 31),
+            org: STREET_BRANCH.into(),
+            reason: "不在本社区居住".into(),
+        };
+        match app.relation(&other, None, &decline).await {
+            Err(tuanji_engine::EngineError::Input(m)) => assert_eq!(
+                m,
+                "`decline_report_in` is dated 2026-08-31, before the report-in it answers (2026-09-01)"
+            ),
+            other => panic!("expected an input error, got {other:?}"),
+        }
+        assert_eq!(relation_state(&app, &other).await, "reported_in");
+    }
+);

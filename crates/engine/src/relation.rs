@@ -565,6 +565,28 @@ impl<S: Store> Engine<S> {
             Some(tr) if live.state == "transfer_requested" => Some(self.org(tx, &tr.to_org).await?),
             _ => None,
         };
+        // A decision on an open transfer or a report-in cannot predate the request it answers.
+        let answered = match cmd {
+            RelationCommand::Approve { .. }
+            | RelationCommand::AssignBranch { .. }
+            | RelationCommand::Reject { .. }
+            | RelationCommand::Cancel { .. } => live
+                .data
+                .transfer
+                .as_ref()
+                .map(|tr| ("transfer request", tr.requested_on)),
+            RelationCommand::AcceptReportIn { .. } | RelationCommand::DeclineReportIn { .. } => {
+                live.data.report_in.as_ref().map(|(d, _)| ("report-in", *d))
+            }
+            _ => None,
+        };
+        if let Some((what, on)) = answered.filter(|(_, on)| cmd.date() < *on) {
+            return Err(EngineError::Input(format!(
+                "`{}` is dated {}, before the {what} it answers ({on})",
+                cmd.command(),
+                cmd.date()
+            )));
+        }
         let step = match cmd {
             RelationCommand::Retain {
                 date,
