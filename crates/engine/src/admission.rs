@@ -628,6 +628,11 @@ impl<S: Store> Engine<S> {
                     inst.workflow, inst.workflow_version
                 ))
             })?;
+        // TRF_NO_DELETE is a floor: an annulment removes a member, refused while the member is graduated pending
+        // transfer or in a transfer, whatever the role (checked before the table and the role).
+        if let AdmissionCommand::Annul { .. } = cmd {
+            self.check_not_locked(tx, person.id).await?;
+        }
         let t = def.transition(&inst.state, cmd.command())?;
         let role = role_for(actor, t, def)?;
         // Only an admitted person has a member row that can carry a tombstone.
@@ -792,14 +797,10 @@ impl<S: Store> Engine<S> {
                     sha256: hex::encode(Sha256::digest(pdf)),
                 })
             }
-            AdmissionCommand::Annul { date, reason } => {
-                // TRF_NO_DELETE: annulment removes a member; not while graduated pending transfer or in a transfer.
-                self.check_not_locked(tx, person.id).await?;
-                AdmissionStep::Annul {
-                    date: *date,
-                    reason: check_text("reason", reason, 500)?,
-                }
-            }
+            AdmissionCommand::Annul { date, reason } => AdmissionStep::Annul {
+                date: *date,
+                reason: check_text("reason", reason, 500)?,
+            },
             AdmissionCommand::Reject { date, reason } => AdmissionStep::Reject {
                 date: *date,
                 reason: check_text("reason", reason, 500)?,

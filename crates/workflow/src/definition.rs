@@ -512,6 +512,9 @@ impl Definition {
         };
         if definition.name == RELATION {
             check_relation_floors(&mut errors, &definition);
+            if let Err(e) = crate::relation::RelationPolicy::from_definition(&definition) {
+                errors.list.push(e);
+            }
         }
         if definition.name == ADMISSION {
             check_admission_floors(&mut errors, &definition, workflow_line);

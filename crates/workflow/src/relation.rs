@@ -538,13 +538,18 @@ impl RelationData {
                             Initiator::Member => {}
                         }
                     }
+                    // Acted on: the timeout runs again from today, and a later silence escalates afresh.
                     t.last_action_on = *date;
+                    t.overdue_on = None;
+                    t.escalated_to = None;
                 }
             }
             RelationStep::AssignBranch { date, branch } => {
                 if let Some(t) = &mut self.transfer {
                     t.to_branch = Some(branch.clone());
                     t.last_action_on = *date;
+                    t.overdue_on = None;
+                    t.escalated_to = None;
                 }
             }
             RelationStep::Complete { date, to_branch } => {
@@ -961,7 +966,7 @@ pub fn check_guard(name: &str, f: &RelationFacts<'_>) -> Result<(), RuleViolatio
             } else if s.meeting_date > *date {
                 refuse(
                     RuleCode::TrfLostContact,
-                    format!("the branch meeting ({}) comes before the approval ({date})", s.meeting_date),
+                    format!("the branch meeting ({}) is after the approval ({date}); the meeting decides first", s.meeting_date),
                 )
             } else if f
                 .data
