@@ -15,6 +15,7 @@ use tuanji_workflow::{AdmissionPolicy, Definition, LoadError, Registry};
 
 pub mod admission;
 mod any;
+pub mod audit;
 pub mod demo;
 pub mod orgs;
 pub mod query;

@@ -134,8 +134,8 @@ impl<S: Store> Engine<S> {
         Ok(tx
             .log(&LogFilter {
                 person_id,
-                after_seq: None,
                 limit,
+                ..LogFilter::default()
             })
             .await?)
     }
@@ -151,8 +151,8 @@ impl<S: Store> Engine<S> {
         let entries = tx
             .log(&LogFilter {
                 person_id: Some(person.id),
-                after_seq: None,
                 limit: None,
+                ..LogFilter::default()
             })
             .await?;
         let mut data = AdmissionData::default();
@@ -242,8 +242,8 @@ impl<S: Store> Engine<S> {
         let entries = tx
             .log(&LogFilter {
                 person_id: Some(person.id),
-                after_seq: None,
                 limit: None,
+                ..LogFilter::default()
             })
             .await?;
         let mut replayed: Vec<(uuid::Uuid, String, i64, RelationData)> = Vec::new();

@@ -323,7 +323,7 @@ impl LogRow {
     }
 }
 
-/// Which log entries to read.
+/// Which log entries to read. Every condition given must hold.
 #[derive(Debug, Clone, Default)]
 pub struct LogFilter {
     /// Only this person's entries.
@@ -332,6 +332,43 @@ pub struct LogFilter {
     pub after_seq: Option<i64>,
     /// At most this many entries (oldest first).
     pub limit: Option<i64>,
+    /// Only entries whose organisation lies in this subtree (path prefix, e.g. `/CYLC/110000/`).
+    pub org_path: Option<String>,
+    /// Only this workflow (machine name).
+    pub workflow: Option<String>,
+    /// Only this command.
+    pub command: Option<String>,
+    /// Only entries that checked this rule code.
+    pub rule_code: Option<String>,
+    /// Only this actor.
+    pub actor: Option<String>,
+    /// Only entries effective on or after this date.
+    pub from: Option<NaiveDate>,
+    /// Only entries effective on or before this date.
+    pub to: Option<NaiveDate>,
+}
+
+/// A signed checkpoint of the transition log (ARCHITECTURE.md "Audit", docs/audit-format.md).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct CheckpointRow {
+    /// Dense number from 1.
+    pub id: i64,
+    /// Log size (entries 1..=size) the checkpoint covers.
+    pub size: i64,
+    /// RFC 6962 Merkle root over the leaf hashes of entries 1..=size.
+    #[serde(serialize_with = "hex_bytes")]
+    pub root: Vec<u8>,
+    /// Chain hash of entry `size` (32 zero bytes for size 0).
+    #[serde(serialize_with = "hex_bytes")]
+    pub chain_head: Vec<u8>,
+    /// Name of the signing key (a row of `audit_keys`).
+    pub key_name: String,
+    /// The signed C2SP checkpoint text.
+    pub note: String,
+    /// Why it was taken: `on_demand`, `every_n`, `every_t`, `transfer`.
+    pub reason: String,
+    /// Server time (UTC).
+    pub created_at: DateTime<Utc>,
 }
 
 /// Counts of a branch's members, for meetings and class caps.
@@ -636,6 +673,38 @@ pub trait StoreTx: Send {
         &mut self,
         entries: &[NewLogEntry],
     ) -> impl Future<Output = StoreResult<i64>> + Send;
+    /// The log head: last seq and its chain hash.
+    fn log_head(&mut self) -> impl Future<Output = StoreResult<(i64, Vec<u8>)>> + Send;
+    /// Leaf hashes of entries `after_seq + 1 ..`, at most `limit`, by seq: `(seq, leaf_hash)`.
+    fn log_leaves(
+        &mut self,
+        after_seq: i64,
+        limit: i64,
+    ) -> impl Future<Output = StoreResult<Vec<(i64, Vec<u8>)>>> + Send;
+    /// Every instance, by id, after `after` (paging), at most `limit`.
+    fn instances_page(
+        &mut self,
+        after: Option<Uuid>,
+        limit: i64,
+    ) -> impl Future<Output = StoreResult<Vec<InstanceRow>>> + Send;
+
+    // --- audit
+    /// Stores a public key (C2SP vkey text) under its name; a second key with the same name is `Unique`.
+    fn insert_audit_key(
+        &mut self,
+        name: &str,
+        vkey: &str,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The public key text stored under `name`.
+    fn audit_key(&mut self, name: &str)
+        -> impl Future<Output = StoreResult<Option<String>>> + Send;
+    /// Appends a checkpoint; its `id` must be the next dense number (else `Unique`).
+    fn insert_checkpoint(
+        &mut self,
+        c: &CheckpointRow,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Every checkpoint, by id.
+    fn checkpoints(&mut self) -> impl Future<Output = StoreResult<Vec<CheckpointRow>>> + Send;
     /// Number of entries in the log (the last seq).
     fn log_size(&mut self) -> impl Future<Output = StoreResult<i64>> + Send;
     /// Entries, oldest first.

@@ -692,15 +692,108 @@ macro_rules! sql_tx_impl {
             }
 
             async fn log(&mut self, f: &$crate::LogFilter) -> $crate::StoreResult<Vec<$crate::LogRow>> {
+                let upper = f.org_path.as_ref().map(|p| format!("{}0", p.trim_end_matches('/')));
+                let rule = f.rule_code.as_ref().map(|c| format!("%\"{c}\"%"));
                 Ok($crate::sqlx::query_as(
                     "SELECT * FROM transition_log WHERE ($1 IS NULL OR person_id = $1) AND seq > $2 \
+                     AND ($4 IS NULL OR org_id IN (SELECT id FROM organisations WHERE path >= $4 AND path < $5)) \
+                     AND ($6 IS NULL OR workflow = $6) AND ($7 IS NULL OR command = $7) \
+                     AND ($8 IS NULL OR rule_codes LIKE $8) AND ($9 IS NULL OR actor = $9) \
+                     AND ($10 IS NULL OR effective_date >= $10) AND ($11 IS NULL OR effective_date <= $11) \
                      ORDER BY seq LIMIT $3",
                 )
                 .bind(f.person_id)
                 .bind(f.after_seq.unwrap_or(0))
                 .bind(f.limit.unwrap_or(i64::MAX))
+                .bind(&f.org_path)
+                .bind(upper)
+                .bind(&f.workflow)
+                .bind(&f.command)
+                .bind(rule)
+                .bind(&f.actor)
+                .bind(f.from)
+                .bind(f.to)
                 .fetch_all(&mut *self.0)
                 .await?)
+            }
+
+            async fn log_head(&mut self) -> $crate::StoreResult<(i64, Vec<u8>)> {
+                Ok($crate::sqlx::query_as("SELECT seq, chain_hash FROM log_head WHERE id = 1")
+                    .fetch_one(&mut *self.0)
+                    .await?)
+            }
+
+            async fn log_leaves(&mut self, after_seq: i64, limit: i64) -> $crate::StoreResult<Vec<(i64, Vec<u8>)>> {
+                Ok($crate::sqlx::query_as(
+                    "SELECT seq, leaf_hash FROM transition_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+                )
+                .bind(after_seq)
+                .bind(limit)
+                .fetch_all(&mut *self.0)
+                .await?)
+            }
+
+            async fn instances_page(
+                &mut self,
+                after: Option<$crate::__Uuid>,
+                limit: i64,
+            ) -> $crate::StoreResult<Vec<$crate::InstanceRow>> {
+                Ok($crate::sqlx::query_as(
+                    "SELECT * FROM instances WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2",
+                )
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&mut *self.0)
+                .await?)
+            }
+
+            async fn insert_audit_key(&mut self, name: &str, vkey: &str) -> $crate::StoreResult<()> {
+                $crate::sqlx::query("INSERT INTO audit_keys (name, vkey, created_at) VALUES ($1, $2, $3)")
+                    .bind(name)
+                    .bind(vkey)
+                    .bind($crate::__now_micros())
+                    .execute(&mut *self.0)
+                    .await?;
+                Ok(())
+            }
+
+            async fn audit_key(&mut self, name: &str) -> $crate::StoreResult<Option<String>> {
+                Ok($crate::sqlx::query_scalar("SELECT vkey FROM audit_keys WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&mut *self.0)
+                    .await?)
+            }
+
+            async fn insert_checkpoint(&mut self, c: &$crate::CheckpointRow) -> $crate::StoreResult<()> {
+                let next: i64 = $crate::sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM checkpoints")
+                    .fetch_one(&mut *self.0)
+                    .await?;
+                if next != c.id {
+                    return Err($crate::StoreError::Unique {
+                        constraint: format!("checkpoints.id: next is {next}, not {}", c.id),
+                    });
+                }
+                $crate::sqlx::query(
+                    "INSERT INTO checkpoints (id, size, root, chain_head, key_name, note, reason, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(c.id)
+                .bind(c.size)
+                .bind(&c.root)
+                .bind(&c.chain_head)
+                .bind(&c.key_name)
+                .bind(&c.note)
+                .bind(&c.reason)
+                .bind(c.created_at)
+                .execute(&mut *self.0)
+                .await?;
+                Ok(())
+            }
+
+            async fn checkpoints(&mut self) -> $crate::StoreResult<Vec<$crate::CheckpointRow>> {
+                Ok($crate::sqlx::query_as("SELECT * FROM checkpoints ORDER BY id")
+                    .fetch_all(&mut *self.0)
+                    .await?)
             }
         }
     };

@@ -1,0 +1,994 @@
+//! Audit use cases (ARCHITECTURE.md "Audit", docs/audit-format.md): signing keys, signed checkpoints of the
+//! transition log, full verification (leaves, chain, Merkle roots, signatures, a trusted checkpoint, and a
+//! replay of every instance through the workflow tables), inclusion proofs, and the export of a selection of
+//! the log.
+//!
+//! The log is an RFC 6962 Merkle tree over the leaf hashes `SHA-256(0x00 ‖ canonical_v1(entry))`, hash-chained
+//! entry by entry; a checkpoint (size, root, chain head) is a C2SP `tlog-checkpoint` note signed with Ed25519.
+
+use crate::{Engine, EngineError, EngineResult};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::Path;
+use tuanji_audit::{
+    chain_hash, decode_skey, decode_vkey, encode_skey, encode_vkey, generate_key, inclusion_proof,
+    validate_key_name, verify_inclusion, Checkpoint, Hash, MerkleBuilder, VerifyingKey, GENESIS,
+};
+use tuanji_store::{
+    leaf_of, CheckpointRow, InstanceRow, LogFilter, LogRow, Store, StoreError, StoreTx,
+};
+use tuanji_workflow::admission::AdmissionData;
+use tuanji_workflow::relation::{RelationData, RelationStep};
+use tuanji_workflow::{HISTORY, NEW};
+use uuid::Uuid;
+
+/// The origin line of Tuanji's checkpoints unless `TUANJI_LOG_ORIGIN` names another (C2SP: a unique name of
+/// the log, conventionally a schema-less URL).
+pub const DEFAULT_ORIGIN: &str = "tuanji.local/transition-log";
+
+/// Entries read per database round trip while verifying or proving.
+const BATCH: i64 = 10_000;
+
+/// What is wrong with the log, found by [`Engine::audit_verify`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// A stored entry's fields no longer hash to its stored leaf hash.
+    AlteredField,
+    /// An entry is missing: the sequence has a gap, or the log ends before its head or a checkpoint.
+    MissingEntry,
+    /// An entry sits at another position than the one it was written at.
+    Reordered,
+    /// An entry that was never appended through the log head (beyond the head, or with a forged chain).
+    Inserted,
+    /// The chain hash does not follow from the previous chain hash and the leaf.
+    ChainBroken,
+    /// A stored checkpoint's root or chain head differs from the log's.
+    CheckpointMismatch,
+    /// A checkpoint's signature does not verify, or its key is unknown.
+    BadSignature,
+    /// The auditor's trusted checkpoint is not a prefix of this log.
+    TrustedInconsistent,
+    /// An entry records a transition the workflow table does not allow.
+    TransitionNotAllowed,
+    /// A stored projection (instance state, version or data) differs from the replay of the log.
+    ProjectionDrift,
+}
+
+/// The first fault found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fault {
+    /// The first bad log position, when the fault is in the log.
+    pub seq: Option<i64>,
+    /// The checkpoint concerned, when the fault is in a checkpoint.
+    pub checkpoint: Option<i64>,
+    /// What is wrong.
+    pub kind: FaultKind,
+    /// Details.
+    pub detail: String,
+}
+
+/// The result of [`Engine::audit_verify`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    /// Entries read.
+    pub entries: i64,
+    /// Stored checkpoints verified.
+    pub checkpoints: usize,
+    /// Instances replayed and compared.
+    pub instances: usize,
+    /// The Merkle root of the whole log (hex).
+    pub root: String,
+    /// `None` when everything verified.
+    pub fault: Option<Fault>,
+}
+
+/// An inclusion proof as written by `tuanji audit prove` and read by `tuanji audit check-proof`: the signed
+/// checkpoint, the entry, and the audit path from its leaf to the checkpoint's root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InclusionProof {
+    /// Format version: 1.
+    pub version: u32,
+    /// The signed checkpoint text (C2SP tlog-checkpoint).
+    pub checkpoint: String,
+    /// Name of the key that signed it.
+    pub key_name: String,
+    /// 0-based leaf index (`seq − 1`).
+    pub index: u64,
+    /// Tree size of the checkpoint.
+    pub size: u64,
+    /// The entry, as stored.
+    pub entry: ProofEntry,
+    /// Leaf hash of the entry (hex).
+    pub leaf_hash: String,
+    /// Audit path, leaf to root (hex hashes).
+    pub path: Vec<String>,
+}
+
+/// The fields of a log entry that its leaf hash covers (docs/audit-format.md, `canonical_v1`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofEntry {
+    /// Sequence number.
+    pub seq: i64,
+    /// Entry id.
+    pub entry_id: Uuid,
+    /// Instance.
+    pub instance_id: Uuid,
+    /// Person.
+    pub person_id: Option<Uuid>,
+    /// Organisation.
+    pub org_id: Option<Uuid>,
+    /// Workflow.
+    pub workflow: String,
+    /// Workflow version.
+    pub workflow_version: i32,
+    /// Definition hash (hex text).
+    pub definition_sha256: String,
+    /// From state.
+    pub from_state: String,
+    /// To state.
+    pub to_state: String,
+    /// Command.
+    pub command: String,
+    /// Actor.
+    pub actor: String,
+    /// Role.
+    pub role: String,
+    /// Rule codes.
+    pub rule_codes: Vec<String>,
+    /// Payload JSON text, exactly as hashed.
+    pub payload: String,
+    /// Effective date.
+    pub effective_date: chrono::NaiveDate,
+    /// Recording time (UTC, microseconds).
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
+    /// Idempotency key.
+    pub idempotency_key: Option<String>,
+}
+
+impl ProofEntry {
+    fn of(row: &LogRow) -> Result<Self, StoreError> {
+        Ok(ProofEntry {
+            seq: row.seq,
+            entry_id: row.entry_id,
+            instance_id: row.instance_id,
+            person_id: row.person_id,
+            org_id: row.org_id,
+            workflow: row.workflow.clone(),
+            workflow_version: row.workflow_version,
+            definition_sha256: row.definition_sha256.clone(),
+            from_state: row.from_state.clone(),
+            to_state: row.to_state.clone(),
+            command: row.command.clone(),
+            actor: row.actor.clone(),
+            role: row.role.clone(),
+            rule_codes: row.rule_code_list()?,
+            payload: row.payload.clone(),
+            effective_date: row.effective_date,
+            recorded_at: row.recorded_at,
+            idempotency_key: row.idempotency_key.clone(),
+        })
+    }
+
+    /// The leaf hash of these fields.
+    pub fn leaf(&self) -> Hash {
+        tuanji_audit::leaf_hash(&tuanji_audit::LogEntry {
+            seq: self.seq,
+            entry_id: self.entry_id,
+            instance_id: self.instance_id,
+            person_id: self.person_id,
+            org_id: self.org_id,
+            workflow: &self.workflow,
+            workflow_version: self.workflow_version,
+            definition_sha256: &self.definition_sha256,
+            from_state: &self.from_state,
+            to_state: &self.to_state,
+            command: &self.command,
+            actor: &self.actor,
+            role: &self.role,
+            rule_codes: &self.rule_codes,
+            payload_json: &self.payload,
+            effective_date: self.effective_date,
+            recorded_at: self.recorded_at,
+            idempotency_key: self.idempotency_key.as_deref(),
+        })
+    }
+}
+
+fn hash32(bytes: &[u8], what: &str) -> Result<Hash, EngineError> {
+    bytes
+        .try_into()
+        .map_err(|_| EngineError::Store(StoreError::Corrupt(format!("{what} is not 32 bytes"))))
+}
+
+fn unhex(s: &str, what: &str) -> EngineResult<Hash> {
+    let v = hex::decode(s).map_err(|e| EngineError::Input(format!("{what}: not hex: {e}")))?;
+    v.as_slice()
+        .try_into()
+        .map_err(|_| EngineError::Input(format!("{what}: not 32 bytes")))
+}
+
+/// The origin line of new checkpoints.
+pub fn origin() -> String {
+    std::env::var("TUANJI_LOG_ORIGIN")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_ORIGIN.to_owned())
+}
+
+/// Writes a private key file readable by its owner only (mode 0600); refuses to overwrite.
+fn write_private(path: &Path, text: &str) -> EngineResult<()> {
+    use std::io::Write as _;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        o.mode(0o600);
+    }
+    let mut f = o.open(path).map_err(|e| {
+        EngineError::Input(format!(
+            "cannot create the key file {}: {e}",
+            path.display()
+        ))
+    })?;
+    f.write_all(text.as_bytes())
+        .and_then(|()| f.sync_all())
+        .map_err(|e| EngineError::Input(format!("cannot write {}: {e}", path.display())))
+}
+
+/// Reads a private key file; refuses one that others can read (like ssh).
+pub fn read_private(path: &Path) -> EngineResult<(String, tuanji_audit::SigningKey)> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        EngineError::Input(format!("cannot read the key file {}: {e}", path.display()))
+    })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(EngineError::Input(format!(
+                "the key file {} has mode {mode:o}; others may read it. Run `chmod 600 {}`",
+                path.display(),
+                path.display()
+            )));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = meta;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        EngineError::Input(format!("cannot read the key file {}: {e}", path.display()))
+    })?;
+    decode_skey(text.trim()).map_err(|e| {
+        EngineError::Input(format!(
+            "{} is not a Tuanji signing key: {e}",
+            path.display()
+        ))
+    })
+}
+
+/// Per-instance state of the replay during verification.
+struct Replayed {
+    workflow: String,
+    state: String,
+    version: i64,
+    last_seq: i64,
+    data: Option<serde_json::Value>,
+}
+
+impl<S: Store> Engine<S> {
+    /// Creates a signing key `name`: writes the private key to `out` (mode 0600, never overwritten), stores the
+    /// public key in the database and returns it (C2SP vkey text).
+    ///
+    /// Errors: [`EngineError::Input`] for an invalid name (C2SP: no spaces or `+`), a key name already stored,
+    /// or a file that exists or cannot be written.
+    pub async fn audit_keygen(&self, name: &str, out: &Path) -> EngineResult<String> {
+        validate_key_name(name)
+            .map_err(|e| EngineError::Input(format!("key name `{name}`: {e}")))?;
+        let mut tx = self.store().begin().await?;
+        if tx.audit_key(name).await?.is_some() {
+            return Err(EngineError::Input(format!(
+                "a key named `{name}` is already registered; choose another name"
+            )));
+        }
+        let key = generate_key();
+        let skey = encode_skey(&key, name).map_err(|e| EngineError::Input(e.to_string()))?;
+        let vkey = encode_vkey(&key.verifying_key(), name)
+            .map_err(|e| EngineError::Input(e.to_string()))?;
+        write_private(out, &format!("{skey}\n"))?;
+        if let Err(e) = tx.insert_audit_key(name, &vkey).await {
+            let _ = std::fs::remove_file(out);
+            return Err(e.into());
+        }
+        if let Err(e) = tx.commit().await {
+            let _ = std::fs::remove_file(out);
+            return Err(e.into());
+        }
+        Ok(vkey)
+    }
+
+    /// Takes a signed checkpoint of the log as it is now with the private key in `key_file`.
+    ///
+    /// Errors: [`EngineError::Input`] when the key file is unreadable, readable by others, or its key is not the
+    /// one registered under its name.
+    pub async fn audit_checkpoint(
+        &self,
+        key_file: &Path,
+        reason: &str,
+    ) -> EngineResult<CheckpointRow> {
+        let (name, key) = read_private(key_file)?;
+        let mut tx = self.store().begin().await?;
+        let stored = tx.audit_key(&name).await?.ok_or_else(|| {
+            EngineError::Input(format!(
+                "no key named `{name}` is registered; run `tuanji audit keygen`"
+            ))
+        })?;
+        let (_, vk) = decode_vkey(&stored)
+            .map_err(|e| EngineError::Store(StoreError::Corrupt(e.to_string())))?;
+        if vk != key.verifying_key() {
+            return Err(EngineError::Input(format!(
+                "{} holds another key than the one registered as `{name}`",
+                key_file.display()
+            )));
+        }
+        let (size, _) = tx.log_head().await?;
+        let (root, chain) = self.root_at(&mut tx, size).await?;
+        let cp = Checkpoint {
+            origin: origin(),
+            size: size as u64,
+            root,
+            chain_head: chain,
+        };
+        let note = cp
+            .sign(&key, &name)
+            .map_err(|e| EngineError::Input(e.to_string()))?;
+        let id = tx.checkpoints().await?.last().map_or(1, |c| c.id + 1);
+        let row = CheckpointRow {
+            id,
+            size,
+            root: root.to_vec(),
+            chain_head: chain.to_vec(),
+            key_name: name,
+            note,
+            reason: reason.to_owned(),
+            created_at: tuanji_store::__now_micros(),
+        };
+        tx.insert_checkpoint(&row).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Merkle root and chain head of entries 1..=size.
+    async fn root_at(&self, tx: &mut S::Tx, size: i64) -> EngineResult<(Hash, Hash)> {
+        let mut b = MerkleBuilder::new();
+        let mut after = 0;
+        while after < size {
+            let rows = tx.log_leaves(after, BATCH.min(size - after)).await?;
+            if rows.is_empty() {
+                break;
+            }
+            for (seq, leaf) in &rows {
+                b.push(hash32(leaf, &format!("leaf of seq {seq}"))?);
+                after = *seq;
+            }
+        }
+        let chain = match size {
+            0 => GENESIS,
+            _ => {
+                let row = tx
+                    .log(&LogFilter {
+                        after_seq: Some(size - 1),
+                        limit: Some(1),
+                        ..LogFilter::default()
+                    })
+                    .await?;
+                match row.first() {
+                    Some(r) => hash32(&r.chain_hash, "chain hash")?,
+                    None => GENESIS,
+                }
+            }
+        };
+        Ok((b.root(), chain))
+    }
+
+    /// Verifies the whole log: every leaf recomputed from the row's fields, the chain, the dense sequence and the
+    /// head, the Merkle root and signature of every stored checkpoint, the auditor's `trusted` checkpoint (text
+    /// and the verifying key text it is signed with), and a replay of every entry through the workflow tables
+    /// compared with the stored instances. Stops at the first fault. `progress(done, total)` reports entries.
+    ///
+    /// Errors: [`EngineError::Input`] for a trusted checkpoint or key that does not parse or verify; store errors.
+    pub async fn audit_verify(
+        &self,
+        trusted: Option<(&str, &str)>,
+        progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> EngineResult<VerifyReport> {
+        let trusted = match trusted {
+            Some((note, vkey)) => {
+                let (name, vk) = decode_vkey(vkey.trim()).map_err(|e| {
+                    EngineError::Input(format!("the trusted key does not parse: {e}"))
+                })?;
+                Some(Checkpoint::parse_and_verify(note, &vk, &name).map_err(|e| {
+                    EngineError::Input(format!("the trusted checkpoint does not verify: {e}"))
+                })?)
+            }
+            None => None,
+        };
+        let mut tx = self.store().begin_read().await?;
+        let (head, head_chain) = tx.log_head().await?;
+        let checkpoints = tx.checkpoints().await?;
+        let mut keys: HashMap<String, (String, VerifyingKey)> = HashMap::new();
+        let mut report = VerifyReport {
+            entries: 0,
+            checkpoints: 0,
+            instances: 0,
+            root: String::new(),
+            fault: None,
+        };
+        let fault =
+            |seq: Option<i64>, checkpoint: Option<i64>, kind: FaultKind, detail: String| Fault {
+                seq,
+                checkpoint,
+                kind,
+                detail,
+            };
+        let mut prev = GENESIS;
+        let mut builder = MerkleBuilder::new();
+        let mut cp_at = 0usize;
+        let mut replay: HashMap<Uuid, Replayed> = HashMap::new();
+        let mut after = 0i64;
+        let total = head.max(0) as u64;
+        progress(0, total);
+        // Checkpoints of the empty log.
+        'read: loop {
+            while let Some(cp) = checkpoints
+                .get(cp_at)
+                .filter(|c| c.size == builder.size() as i64)
+            {
+                if let Some(f) = self
+                    .check_checkpoint(&mut tx, cp, &builder.root(), &prev, &mut keys)
+                    .await?
+                {
+                    report.fault = Some(f);
+                    break 'read;
+                }
+                report.checkpoints += 1;
+                cp_at += 1;
+            }
+            if let Some(t) = &trusted {
+                if t.size == builder.size() && (t.root != builder.root() || t.chain_head != prev) {
+                    report.fault = Some(fault(
+                        Some(t.size as i64),
+                        None,
+                        FaultKind::TrustedInconsistent,
+                        format!(
+                            "the trusted checkpoint of size {} has another root or chain head than this log at that size: history was rewritten",
+                            t.size
+                        ),
+                    ));
+                    break;
+                }
+            }
+            let rows = tx
+                .log(&LogFilter {
+                    after_seq: Some(after),
+                    limit: Some(BATCH),
+                    ..LogFilter::default()
+                })
+                .await?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in rows {
+                let expected = after + 1;
+                if row.seq != expected {
+                    report.fault = Some(fault(
+                        Some(expected),
+                        None,
+                        FaultKind::MissingEntry,
+                        format!(
+                            "entry {expected} is missing: the next stored entry is {}",
+                            row.seq
+                        ),
+                    ));
+                    break 'read;
+                }
+                let codes = row.rule_code_list()?;
+                let leaf = leaf_of(&row, &codes);
+                if leaf.as_slice() != row.leaf_hash.as_slice() {
+                    let moved = [row.seq - 1, row.seq + 1].into_iter().find(|s| {
+                        let mut other = row.clone();
+                        other.seq = *s;
+                        leaf_of(&other, &codes).as_slice() == row.leaf_hash.as_slice()
+                    });
+                    report.fault = Some(match moved {
+                        Some(s) => fault(
+                            Some(row.seq),
+                            None,
+                            FaultKind::Reordered,
+                            format!("the entry stored at seq {} was written as seq {s}", row.seq),
+                        ),
+                        None => fault(
+                            Some(row.seq),
+                            None,
+                            FaultKind::AlteredField,
+                            format!(
+                                "the fields of entry {} ({} `{}`) no longer hash to its stored leaf hash: a field was altered",
+                                row.seq, row.workflow, row.command
+                            ),
+                        ),
+                    });
+                    break 'read;
+                }
+                let chain = chain_hash(&prev, &leaf);
+                if chain.as_slice() != row.chain_hash.as_slice() {
+                    report.fault = Some(fault(
+                        Some(row.seq),
+                        None,
+                        FaultKind::ChainBroken,
+                        format!(
+                            "the chain hash of entry {} does not follow from entry {}",
+                            row.seq,
+                            row.seq - 1
+                        ),
+                    ));
+                    break 'read;
+                }
+                if row.seq > head {
+                    report.fault = Some(fault(
+                        Some(row.seq),
+                        None,
+                        FaultKind::Inserted,
+                        format!("entry {} lies beyond the log head ({head}): it was not appended through the log", row.seq),
+                    ));
+                    break 'read;
+                }
+                if let Some(f) = self.replay_entry(&row, &mut replay)? {
+                    report.fault = Some(f);
+                    break 'read;
+                }
+                prev = chain;
+                builder.push(leaf);
+                after = row.seq;
+                report.entries += 1;
+                while let Some(cp) = checkpoints
+                    .get(cp_at)
+                    .filter(|c| c.size == builder.size() as i64)
+                {
+                    if let Some(f) = self
+                        .check_checkpoint(&mut tx, cp, &builder.root(), &prev, &mut keys)
+                        .await?
+                    {
+                        report.fault = Some(f);
+                        break 'read;
+                    }
+                    report.checkpoints += 1;
+                    cp_at += 1;
+                }
+                if let Some(t) = &trusted {
+                    if t.size == builder.size()
+                        && (t.root != builder.root() || t.chain_head != prev)
+                    {
+                        report.fault = Some(fault(
+                            Some(row.seq),
+                            None,
+                            FaultKind::TrustedInconsistent,
+                            format!(
+                                "the trusted checkpoint of size {} has another root or chain head than this log at that size: history was rewritten",
+                                t.size
+                            ),
+                        ));
+                        break 'read;
+                    }
+                }
+            }
+            progress(after as u64, total);
+        }
+        report.root = hex::encode(builder.root());
+        if report.fault.is_none() {
+            if after < head {
+                report.fault = Some(fault(
+                    Some(after + 1),
+                    None,
+                    FaultKind::MissingEntry,
+                    format!("the log head says {head} entries but the log ends at {after}"),
+                ));
+            } else if head_chain.as_slice() != prev.as_slice() {
+                report.fault = Some(fault(
+                    Some(after),
+                    None,
+                    FaultKind::ChainBroken,
+                    "the log head's chain hash is not the last entry's".into(),
+                ));
+            } else if let Some(cp) = checkpoints.get(cp_at) {
+                report.fault = Some(fault(
+                    Some(after + 1),
+                    Some(cp.id),
+                    FaultKind::MissingEntry,
+                    format!(
+                        "checkpoint {} covers {} entries but the log has {after}",
+                        cp.id, cp.size
+                    ),
+                ));
+            } else if let Some(t) = trusted.as_ref().filter(|t| t.size as i64 > after) {
+                report.fault = Some(fault(
+                    Some(after + 1),
+                    None,
+                    FaultKind::TrustedInconsistent,
+                    format!("the trusted checkpoint covers {} entries but the log has only {after}: entries were removed", t.size),
+                ));
+            }
+        }
+        if report.fault.is_none() {
+            let (n, f) = self.compare_projections(&mut tx, &replay).await?;
+            report.instances = n;
+            report.fault = f;
+        }
+        progress(total, total);
+        Ok(report)
+    }
+
+    async fn check_checkpoint(
+        &self,
+        tx: &mut S::Tx,
+        cp: &CheckpointRow,
+        root: &Hash,
+        chain: &Hash,
+        keys: &mut HashMap<String, (String, VerifyingKey)>,
+    ) -> EngineResult<Option<Fault>> {
+        let bad = |kind: FaultKind, detail: String| {
+            Ok(Some(Fault {
+                seq: Some(cp.size),
+                checkpoint: Some(cp.id),
+                kind,
+                detail,
+            }))
+        };
+        if !keys.contains_key(&cp.key_name) {
+            match tx.audit_key(&cp.key_name).await? {
+                Some(text) => match decode_vkey(&text) {
+                    Ok(k) => {
+                        keys.insert(cp.key_name.clone(), k);
+                    }
+                    Err(e) => {
+                        return bad(
+                            FaultKind::BadSignature,
+                            format!("key `{}` does not parse: {e}", cp.key_name),
+                        )
+                    }
+                },
+                None => {
+                    return bad(
+                        FaultKind::BadSignature,
+                        format!(
+                            "checkpoint {} names the unknown key `{}`",
+                            cp.id, cp.key_name
+                        ),
+                    )
+                }
+            }
+        }
+        let Some((name, vk)) = keys.get(&cp.key_name) else {
+            return bad(
+                FaultKind::BadSignature,
+                format!("key `{}` is missing", cp.key_name),
+            );
+        };
+        let parsed = match Checkpoint::parse_and_verify(&cp.note, vk, name) {
+            Ok(p) => p,
+            Err(e) => {
+                return bad(
+                    FaultKind::BadSignature,
+                    format!("checkpoint {}: {e}", cp.id),
+                )
+            }
+        };
+        if parsed.size as i64 != cp.size
+            || parsed.root.as_slice() != cp.root.as_slice()
+            || parsed.chain_head.as_slice() != cp.chain_head.as_slice()
+        {
+            return bad(
+                FaultKind::CheckpointMismatch,
+                format!("checkpoint {}: the stored size, root or chain head differ from the signed text", cp.id),
+            );
+        }
+        if parsed.root != *root || parsed.chain_head != *chain {
+            return bad(
+                FaultKind::CheckpointMismatch,
+                format!("checkpoint {} (size {}) was signed over another log: its root or chain head differ", cp.id, cp.size),
+            );
+        }
+        Ok(None)
+    }
+
+    /// Checks one entry against the workflow table and the instance's previous state, and applies it to the
+    /// replayed data.
+    fn replay_entry(
+        &self,
+        row: &LogRow,
+        replay: &mut HashMap<Uuid, Replayed>,
+    ) -> EngineResult<Option<Fault>> {
+        let not_allowed = |detail: String| {
+            Ok(Some(Fault {
+                seq: Some(row.seq),
+                checkpoint: None,
+                kind: FaultKind::TransitionNotAllowed,
+                detail,
+            }))
+        };
+        let r = replay.entry(row.instance_id).or_insert_with(|| Replayed {
+            workflow: row.workflow.clone(),
+            state: NEW.to_owned(),
+            version: 0,
+            last_seq: 0,
+            data: None,
+        });
+        if r.state != row.from_state || r.workflow != row.workflow {
+            return not_allowed(format!(
+                "entry {} starts {} `{}` from `{}`, but the instance was {} `{}`",
+                row.seq, row.workflow, row.command, row.from_state, r.workflow, r.state
+            ));
+        }
+        let Some(def) = self
+            .registry()
+            .get(&row.workflow, row.workflow_version as u32)
+        else {
+            return not_allowed(format!(
+                "workflow {} v{} is not installed",
+                row.workflow, row.workflow_version
+            ));
+        };
+        if def.sha256 != row.definition_sha256 {
+            return not_allowed(format!(
+                "entry {} names a definition hash other than {} v{}'s",
+                row.seq, def.name, def.version
+            ));
+        }
+        let payload: serde_json::Value = serde_json::from_str(&row.payload)
+            .map_err(|e| StoreError::Corrupt(format!("log seq {}: {e}", row.seq)))?;
+        let step = payload
+            .get("step")
+            .cloned()
+            .unwrap_or(serde_json::Value::Null);
+        let return_to = match (&row.workflow[..], &r.data) {
+            ("relation", Some(d)) => d
+                .get("return_to")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned),
+            _ => None,
+        };
+        match def.transition(&row.from_state, &row.command) {
+            Ok(t) if t.to == row.to_state => {}
+            Ok(t) if t.to == HISTORY && return_to.as_deref() == Some(row.to_state.as_str()) => {}
+            _ => {
+                return not_allowed(format!(
+                    "entry {}: `{}` from `{}` to `{}` is not a transition of {} v{}",
+                    row.seq, row.command, row.from_state, row.to_state, def.name, def.version
+                ))
+            }
+        }
+        let corrupt =
+            |e: serde_json::Error| StoreError::Corrupt(format!("log seq {}: {e}", row.seq));
+        r.data = Some(match &row.workflow[..] {
+            "admission" => {
+                let mut d: AdmissionData = match &r.data {
+                    Some(v) => serde_json::from_value(v.clone()).map_err(corrupt)?,
+                    None => AdmissionData::default(),
+                };
+                d.apply(&serde_json::from_value(step).map_err(corrupt)?);
+                serde_json::to_value(d).map_err(corrupt)?
+            }
+            "relation" => {
+                let mut d: RelationData = match &r.data {
+                    Some(v) => serde_json::from_value(v.clone()).map_err(corrupt)?,
+                    None => RelationData::default(),
+                };
+                let step: RelationStep = serde_json::from_value(step).map_err(corrupt)?;
+                d.apply(&row.from_state, &step);
+                serde_json::to_value(d).map_err(corrupt)?
+            }
+            // standing v1: the registration carries the membership; a probation import changes no data.
+            _ => match payload.get("membership") {
+                Some(m) if r.data.is_none() => m.clone(),
+                _ => r.data.clone().unwrap_or(serde_json::Value::Null),
+            },
+        });
+        r.state = row.to_state.clone();
+        r.version += 1;
+        r.last_seq = row.seq;
+        Ok(None)
+    }
+
+    /// Compares every stored instance with its replay.
+    async fn compare_projections(
+        &self,
+        tx: &mut S::Tx,
+        replay: &HashMap<Uuid, Replayed>,
+    ) -> EngineResult<(usize, Option<Fault>)> {
+        let mut seen = 0usize;
+        let mut after = None;
+        loop {
+            let page = tx.instances_page(after, BATCH).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            for inst in &page {
+                seen += 1;
+                if let Some(f) = drift(inst, replay.get(&inst.id))? {
+                    return Ok((seen, Some(f)));
+                }
+            }
+        }
+        if seen != replay.len() {
+            let mut missing: Vec<&Replayed> = Vec::new();
+            for (id, r) in replay {
+                if tx.instance(*id).await?.is_none() {
+                    missing.push(r);
+                }
+            }
+            if let Some(r) = missing.into_iter().min_by_key(|r| r.last_seq) {
+                return Ok((
+                    seen,
+                    Some(Fault {
+                        seq: Some(r.last_seq),
+                        checkpoint: None,
+                        kind: FaultKind::ProjectionDrift,
+                        detail: format!(
+                            "a {} instance in the log (last entry {}) is not stored",
+                            r.workflow, r.last_seq
+                        ),
+                    }),
+                ));
+            }
+        }
+        Ok((seen, None))
+    }
+
+    /// An inclusion proof for entry `seq` against the latest stored checkpoint that covers it.
+    ///
+    /// Errors: [`EngineError::Input`] when no checkpoint covers `seq` (take one with `tuanji audit checkpoint`)
+    /// or `seq` is not in the log.
+    pub async fn audit_prove(&self, seq: i64) -> EngineResult<InclusionProof> {
+        let mut tx = self.store().begin_read().await?;
+        let cp = tx
+            .checkpoints()
+            .await?
+            .into_iter()
+            .rev()
+            .find(|c| c.size >= seq)
+            .ok_or_else(|| {
+                EngineError::Input(format!(
+                    "no checkpoint covers entry {seq}; take one first: tuanji audit checkpoint --key FILE"
+                ))
+            })?;
+        if seq < 1 {
+            return Err(EngineError::Input(format!(
+                "seq {seq}: entries are numbered from 1"
+            )));
+        }
+        let mut leaves = Vec::with_capacity(cp.size as usize);
+        let mut after = 0;
+        while after < cp.size {
+            let rows = tx.log_leaves(after, BATCH.min(cp.size - after)).await?;
+            if rows.is_empty() {
+                break;
+            }
+            for (s, leaf) in &rows {
+                leaves.push(hash32(leaf, &format!("leaf of seq {s}"))?);
+                after = *s;
+            }
+        }
+        let row = tx
+            .log(&LogFilter {
+                after_seq: Some(seq - 1),
+                limit: Some(1),
+                ..LogFilter::default()
+            })
+            .await?
+            .into_iter()
+            .next()
+            .filter(|r| r.seq == seq)
+            .ok_or_else(|| EngineError::Input(format!("entry {seq} is not in the log")))?;
+        let index = (seq - 1) as u64;
+        let path =
+            inclusion_proof(&leaves, index).map_err(|e| EngineError::Input(e.to_string()))?;
+        Ok(InclusionProof {
+            version: 1,
+            checkpoint: cp.note,
+            key_name: cp.key_name,
+            index,
+            size: cp.size as u64,
+            leaf_hash: hex::encode(&row.leaf_hash),
+            entry: ProofEntry::of(&row)?,
+            path: path.iter().map(hex::encode).collect(),
+        })
+    }
+}
+
+/// Checks an inclusion proof offline with the verifying key text (C2SP vkey): the checkpoint's signature, the
+/// entry's fields against its leaf hash, and the audit path against the checkpoint's root. Returns the
+/// verified checkpoint.
+///
+/// Errors: [`EngineError::Input`] naming what does not verify.
+pub fn check_proof(proof: &InclusionProof, vkey: &str) -> EngineResult<Checkpoint> {
+    let (name, vk) = decode_vkey(vkey.trim())
+        .map_err(|e| EngineError::Input(format!("the key does not parse: {e}")))?;
+    let cp = Checkpoint::parse_and_verify(&proof.checkpoint, &vk, &name).map_err(|e| {
+        EngineError::Input(format!(
+            "the checkpoint does not verify with key `{name}`: {e}"
+        ))
+    })?;
+    if cp.size != proof.size {
+        return Err(EngineError::Input(format!(
+            "the proof says size {} but the signed checkpoint says {}",
+            proof.size, cp.size
+        )));
+    }
+    let leaf = proof.entry.leaf();
+    if hex::encode(leaf) != proof.leaf_hash {
+        return Err(EngineError::Input(
+            "the entry's fields do not hash to the proof's leaf hash".into(),
+        ));
+    }
+    if proof.entry.seq < 1 || (proof.entry.seq - 1) as u64 != proof.index {
+        return Err(EngineError::Input(format!(
+            "entry {} cannot sit at index {}",
+            proof.entry.seq, proof.index
+        )));
+    }
+    let path = proof
+        .path
+        .iter()
+        .enumerate()
+        .map(|(i, h)| unhex(h, &format!("path[{i}]")))
+        .collect::<EngineResult<Vec<_>>>()?;
+    verify_inclusion(&leaf, proof.index, cp.size, &path, &cp.root).map_err(|e| {
+        EngineError::Input(format!(
+            "the audit path does not lead to the signed root: {e}"
+        ))
+    })?;
+    Ok(cp)
+}
+
+fn drift(inst: &InstanceRow, r: Option<&Replayed>) -> EngineResult<Option<Fault>> {
+    let Some(r) = r else {
+        return Ok(Some(Fault {
+            seq: None,
+            checkpoint: None,
+            kind: FaultKind::ProjectionDrift,
+            detail: format!(
+                "{} instance {} has no entry in the log",
+                inst.workflow, inst.id
+            ),
+        }));
+    };
+    let stored: serde_json::Value = serde_json::from_str(&inst.data)
+        .map_err(|e| StoreError::Corrupt(format!("instance {}: {e}", inst.id)))?;
+    // Compare through the typed data so that field order and defaults do not matter.
+    let same_data = match &inst.workflow[..] {
+        "admission" => {
+            typed::<AdmissionData>(&stored) == r.data.as_ref().and_then(typed::<AdmissionData>)
+        }
+        "relation" => {
+            typed::<RelationData>(&stored) == r.data.as_ref().and_then(typed::<RelationData>)
+        }
+        _ => Some(&stored) == r.data.as_ref(),
+    };
+    let what = if inst.state != r.state {
+        Some(format!("state `{}`, replay `{}`", inst.state, r.state))
+    } else if inst.version != r.version {
+        Some(format!("version {}, replay {}", inst.version, r.version))
+    } else if !same_data {
+        Some("data differ from the replay".to_owned())
+    } else {
+        None
+    };
+    Ok(what.map(|w| Fault {
+        seq: Some(r.last_seq),
+        checkpoint: None,
+        kind: FaultKind::ProjectionDrift,
+        detail: format!("{} instance {}: stored {w}", inst.workflow, inst.id),
+    }))
+}
+
+fn typed<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Option<T> {
+    serde_json::from_value(v.clone()).ok()
+}
