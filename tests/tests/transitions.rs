@@ -51,6 +51,7 @@ const COVERED: &[(&str, &str, &str)] = &[
     ("admission", "branch_approved", "withdraw"),
     ("standing", "new", "import_member"),
     ("standing", "member", "import_probation"),
+    ("audit", "new", "export_unmasked"),
     ("relation", "new", "open"),
     ("relation", "new", "receive"),
     ("relation", "at_branch", "graduate"),
@@ -1552,3 +1553,73 @@ both_backends!(
         assert_eq!(relation_state(&app, &other).await, "reported_in");
     }
 );
+
+// ---------------------------------------------------------------------- audit.v1
+
+// Given a register with members, when an auditor exports the log unmasked, then the export shows full resident
+// IDs and the use itself is the log's last entry: (audit, new, export_unmasked, exported), with no projection.
+both_backends!(audit_new_export_unmasked, |app| async move {
+    let app = app.with_school().await;
+    let who = app.members(SENIOR).good[0].clone();
+    let before = app.counts().await;
+    let size = app.log(None).await.len();
+    let auditor = tuanji_engine::Actor {
+        name: "审计员".into(),
+        role: Some("auditor".into()),
+    };
+    let q = tuanji_engine::export::LogQuery {
+        member: Some(who.clone()),
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    let n = expect_ok(
+        tuanji_engine::with_engine!(app.engine(), e => e
+            .audit_export(&auditor, &q, tuanji_engine::export::ExportFormat::JsonLines, true, &mut out)
+            .await),
+        "unmasked export",
+    );
+    assert_eq!(n, 1, "the member's import_member entry");
+    let text = String::from_utf8(out).expect("UTF-8");
+    assert!(text.contains(&format!("\"member\":\"{who}\"")), "{text}");
+    let log = app.log(None).await;
+    assert_eq!(log.len(), size + 1);
+    let last = log.last().expect("an entry");
+    assert_eq!(
+        (
+            last.workflow.as_str(),
+            last.from_state.as_str(),
+            last.command.as_str(),
+            last.to_state.as_str(),
+            last.role.as_str(),
+            last.person_id
+        ),
+        (
+            "audit",
+            "new",
+            "export_unmasked",
+            "exported",
+            "auditor",
+            None
+        )
+    );
+    assert!(
+        last.payload.contains("\"format\":\"jsonl\""),
+        "{}",
+        last.payload
+    );
+    assert!(
+        !last.payload.contains(&who),
+        "the selection is recorded masked"
+    );
+    assert_eq!(app.counts().await.instances, before.instances);
+    // A branch secretary may not export unmasked; nothing is recorded.
+    let secretary = tuanji_engine::Actor {
+        name: "书记".into(),
+        role: Some("branch_secretary".into()),
+    };
+    let r = tuanji_engine::with_engine!(app.engine(), e => e
+        .audit_export(&secretary, &q, tuanji_engine::export::ExportFormat::Csv, true, &mut Vec::new())
+        .await);
+    expect_rule(r, "WF_NOT_ALLOWED");
+    assert_eq!(app.log(None).await.len(), size + 1);
+});

@@ -786,6 +786,8 @@ impl<S: Store> Engine<S> {
                 d.apply(&row.from_state, &step);
                 serde_json::to_value(d).map_err(corrupt)?
             }
+            // audit v1: the instance's data is the recorded step.
+            "audit" => step,
             // standing v1: the registration carries the membership; a probation import changes no data.
             _ => match payload.get("membership") {
                 Some(m) if r.data.is_none() => m.clone(),
@@ -817,9 +819,11 @@ impl<S: Store> Engine<S> {
                 }
             }
         }
-        if seen != replay.len() {
+        // Audit entries (an unmasked export) have no projection: the entry is the record.
+        let projected = replay.values().filter(|r| r.workflow != "audit").count();
+        if seen != projected {
             let mut missing: Vec<&Replayed> = Vec::new();
-            for (id, r) in replay {
+            for (id, r) in replay.iter().filter(|(_, r)| r.workflow != "audit") {
                 if tx.instance(*id).await?.is_none() {
                     missing.push(r);
                 }

@@ -17,6 +17,7 @@ pub mod admission;
 mod any;
 pub mod audit;
 pub mod demo;
+pub mod export;
 pub mod orgs;
 pub mod query;
 pub mod quota;

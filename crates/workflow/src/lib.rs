@@ -41,6 +41,10 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
         "workflows/relation.v1.toml",
         include_str!("../../../workflows/relation.v1.toml"),
     ),
+    (
+        "workflows/audit.v1.toml",
+        include_str!("../../../workflows/audit.v1.toml"),
+    ),
 ];
 
 /// The shipped workflow files ([`BUILTIN_FILES`]), validated once.

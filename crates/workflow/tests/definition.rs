@@ -206,8 +206,26 @@ fn builtin_registry_holds_admission_v1_with_the_hash_of_the_shipped_bytes() {
     let registry = builtin();
     assert_eq!(
         registry.len(),
-        3,
-        "admission v1, standing v1 and relation v1"
+        4,
+        "admission v1, standing v1, relation v1 and audit v1"
+    );
+    assert_eq!(
+        registry.get("audit", 1).map(|d| d
+            .transitions
+            .iter()
+            .map(|t| (
+                t.from.as_str(),
+                t.command.as_str(),
+                t.to.as_str(),
+                t.roles.clone()
+            ))
+            .collect::<Vec<_>>()),
+        Some(vec![(
+            "new",
+            "export_unmasked",
+            "exported",
+            vec!["auditor".to_owned(), "system_admin".to_owned()]
+        )])
     );
     assert_eq!(
         registry
@@ -246,7 +264,12 @@ fn builtin_registry_holds_admission_v1_with_the_hash_of_the_shipped_bytes() {
         .collect();
     assert_eq!(
         names,
-        vec![("admission", 1), ("relation", 1), ("standing", 1)]
+        vec![
+            ("admission", 1),
+            ("audit", 1),
+            ("relation", 1),
+            ("standing", 1)
+        ]
     );
 }
 
