@@ -55,6 +55,14 @@ impl AnyEngine {
         }
     }
 
+    /// Signs checkpoints automatically (see [`Engine::with_signer`]).
+    pub fn with_signer(self, signer: crate::audit::Signer) -> Self {
+        match self {
+            AnyEngine::Sqlite(e) => AnyEngine::Sqlite(e.with_signer(signer)),
+            AnyEngine::Postgres(e) => AnyEngine::Postgres(e.with_signer(signer)),
+        }
+    }
+
     /// `"sqlite"` or `"postgres"`.
     pub fn backend(&self) -> &'static str {
         match self {

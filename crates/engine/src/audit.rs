@@ -18,7 +18,7 @@ use tuanji_store::{
     leaf_of, CheckpointRow, InstanceRow, LogFilter, LogRow, Store, StoreError, StoreTx,
 };
 use tuanji_workflow::admission::AdmissionData;
-use tuanji_workflow::relation::{RelationData, RelationStep};
+use tuanji_workflow::relation::{CheckpointRef, RelationData, RelationStep};
 use tuanji_workflow::{HISTORY, NEW};
 use uuid::Uuid;
 
@@ -267,6 +267,39 @@ pub fn read_private(path: &Path) -> EngineResult<(String, tuanji_audit::SigningK
     })
 }
 
+/// A signing key the engine uses for automatic checkpoints (`TUANJI_AUDIT_KEY`).
+#[derive(Debug, Clone)]
+pub struct Signer {
+    /// Key name (as registered by `audit keygen`).
+    pub name: String,
+    /// The private key.
+    pub key: tuanji_audit::SigningKey,
+    /// Take a checkpoint after this many new entries.
+    pub every: Option<i64>,
+    /// Take a checkpoint when this many minutes have passed since the last one (and entries were appended).
+    pub minutes: Option<i64>,
+}
+
+impl Signer {
+    /// Reads the private key file (see [`read_private`]).
+    ///
+    /// Errors: [`EngineError::Input`] for an unreadable, malformed or too open key file, or a period below 1.
+    pub fn from_file(path: &Path, every: Option<i64>, minutes: Option<i64>) -> EngineResult<Self> {
+        if every.is_some_and(|n| n < 1) || minutes.is_some_and(|m| m < 1) {
+            return Err(EngineError::Input(
+                "checkpoint periods must be at least 1".into(),
+            ));
+        }
+        let (name, key) = read_private(path)?;
+        Ok(Signer {
+            name,
+            key,
+            every,
+            minutes,
+        })
+    }
+}
+
 /// Per-instance state of the replay during verification.
 struct Replayed {
     workflow: String,
@@ -316,23 +349,35 @@ impl<S: Store> Engine<S> {
         key_file: &Path,
         reason: &str,
     ) -> EngineResult<CheckpointRow> {
-        let (name, key) = read_private(key_file)?;
+        let signer = Signer::from_file(key_file, None, None)?;
         let mut tx = self.store().begin().await?;
-        let stored = tx.audit_key(&name).await?.ok_or_else(|| {
+        let row = self.checkpoint_in(&mut tx, &signer, reason).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Takes a checkpoint inside an open write transaction (its entries so far included).
+    pub(crate) async fn checkpoint_in(
+        &self,
+        tx: &mut S::Tx,
+        signer: &Signer,
+        reason: &str,
+    ) -> EngineResult<CheckpointRow> {
+        let name = &signer.name;
+        let stored = tx.audit_key(name).await?.ok_or_else(|| {
             EngineError::Input(format!(
                 "no key named `{name}` is registered; run `tuanji audit keygen`"
             ))
         })?;
         let (_, vk) = decode_vkey(&stored)
             .map_err(|e| EngineError::Store(StoreError::Corrupt(e.to_string())))?;
-        if vk != key.verifying_key() {
+        if vk != signer.key.verifying_key() {
             return Err(EngineError::Input(format!(
-                "{} holds another key than the one registered as `{name}`",
-                key_file.display()
+                "the signing key differs from the one registered as `{name}`"
             )));
         }
         let (size, _) = tx.log_head().await?;
-        let (root, chain) = self.root_at(&mut tx, size).await?;
+        let (root, chain) = self.root_at(tx, size).await?;
         let cp = Checkpoint {
             origin: origin(),
             size: size as u64,
@@ -340,7 +385,7 @@ impl<S: Store> Engine<S> {
             chain_head: chain,
         };
         let note = cp
-            .sign(&key, &name)
+            .sign(&signer.key, name)
             .map_err(|e| EngineError::Input(e.to_string()))?;
         let id = tx.checkpoints().await?.last().map_or(1, |c| c.id + 1);
         let row = CheckpointRow {
@@ -348,14 +393,61 @@ impl<S: Store> Engine<S> {
             size,
             root: root.to_vec(),
             chain_head: chain.to_vec(),
-            key_name: name,
+            key_name: name.clone(),
             note,
             reason: reason.to_owned(),
             created_at: tuanji_store::__now_micros(),
         };
         tx.insert_checkpoint(&row).await?;
-        tx.commit().await?;
         Ok(row)
+    }
+
+    /// With a signer configured ([`Engine::with_signer`]): takes a checkpoint when `every` entries were appended
+    /// since the last one (reason `every_n`) or `minutes` have passed with new entries (reason `every_t`).
+    /// Returns the checkpoint taken, if any.
+    ///
+    /// Errors: as [`Engine::audit_checkpoint`].
+    pub async fn maybe_checkpoint(&self) -> EngineResult<Option<CheckpointRow>> {
+        let Some(signer) = self.signer.clone() else {
+            return Ok(None);
+        };
+        let mut tx = self.store().begin().await?;
+        let (size, _) = tx.log_head().await?;
+        let last = tx.checkpoints().await?.pop();
+        let last_size = last.as_ref().map_or(0, |c| c.size);
+        if size == last_size {
+            return Ok(None);
+        }
+        let reason = if signer.every.is_some_and(|n| size - last_size >= n) {
+            "every_n"
+        } else if signer.minutes.is_some_and(|m| {
+            last.as_ref()
+                .is_none_or(|c| (chrono::Utc::now() - c.created_at).num_minutes() >= m)
+        }) {
+            "every_t"
+        } else {
+            return Ok(None);
+        };
+        let row = self.checkpoint_in(&mut tx, &signer, reason).await?;
+        tx.commit().await?;
+        Ok(Some(row))
+    }
+
+    /// The checkpoint a completed transfer records: a fresh one when a signer is configured (reason
+    /// `transfer`), else the latest stored one, if any.
+    pub(crate) async fn transfer_checkpoint(
+        &self,
+        tx: &mut S::Tx,
+    ) -> EngineResult<Option<CheckpointRef>> {
+        let row = match self.signer.clone() {
+            Some(signer) => Some(self.checkpoint_in(tx, &signer, "transfer").await?),
+            None => tx.checkpoints().await?.pop(),
+        };
+        Ok(row.map(|c| CheckpointRef {
+            id: c.id,
+            size: c.size,
+            root: hex::encode(&c.root),
+        }))
     }
 
     /// Merkle root and chain head of entries 1..=size.

@@ -113,6 +113,7 @@ pub struct Engine<S: Store> {
     relation_policy: RelationPolicy,
     calendar: &'static WorkingCalendar,
     today: Option<Date>,
+    signer: Option<std::sync::Arc<audit::Signer>>,
 }
 
 impl<S: Store> Engine<S> {
@@ -138,12 +139,20 @@ impl<S: Store> Engine<S> {
             relation_policy,
             calendar: WorkingCalendar::china(),
             today: None,
+            signer: None,
         })
     }
 
     /// Fixes "today" (for tests and the demo); by default it is the current date in China Standard Time.
     pub fn with_today(mut self, today: Date) -> Self {
         self.today = Some(today);
+        self
+    }
+
+    /// Signs checkpoints automatically with `signer` (every N entries or T minutes after a command, and at every
+    /// completed transfer).
+    pub fn with_signer(mut self, signer: audit::Signer) -> Self {
+        self.signer = Some(std::sync::Arc::new(signer));
         self
     }
 
@@ -180,6 +189,13 @@ impl<S: Store> Engine<S> {
                     attempt += 1;
                     tracing::debug!(attempt, error = %e, "transient store failure, retrying");
                     tokio::time::sleep(std::time::Duration::from_millis(10 << attempt)).await;
+                }
+                Ok(v) => {
+                    // The command is committed; a checkpoint that fails is reported, not hidden.
+                    if let Err(e) = self.maybe_checkpoint().await {
+                        tracing::warn!(error = %e, "the automatic checkpoint failed; run `tuanji audit checkpoint`");
+                    }
+                    return Ok(v);
                 }
                 other => return other,
             }

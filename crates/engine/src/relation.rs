@@ -867,7 +867,7 @@ impl<S: Store> Engine<S> {
                 let b = target
                     .clone()
                     .ok_or_else(|| corrupt("no report-in branch"))?;
-                self.receive(tx, &mut live, actor, &role, *date, b, &mut logged)
+                self.receive(tx, &mut live, actor, &role, *date, b, None, &mut logged)
                     .await?;
             }
             _ => {}
@@ -977,9 +977,11 @@ impl<S: Store> Engine<S> {
         } else {
             t.roles.first().cloned().unwrap_or_default()
         };
+        let checkpoint = self.transfer_checkpoint(tx).await?;
         let step = RelationStep::Complete {
             date,
             to_branch: to_branch.clone(),
+            checkpoint: checkpoint.clone(),
         };
         let b = self.org(tx, &to_branch).await?;
         let facts = RelationFacts {
@@ -1001,7 +1003,8 @@ impl<S: Store> Engine<S> {
         self.record(tx, live, actor, &role, t, &step, &[], logged)
             .await?;
         self.project_transfer(tx, live).await?;
-        self.receive(tx, live, actor, &role, date, b, logged).await
+        self.receive(tx, live, actor, &role, date, b, checkpoint, logged)
+            .await
     }
 
     /// Ends nothing itself: starts the member's next stay at `to` (`receive`) and moves the member row.
@@ -1014,6 +1017,7 @@ impl<S: Store> Engine<S> {
         role: &str,
         date: Date,
         to: OrgRow,
+        checkpoint: Option<tuanji_workflow::relation::CheckpointRef>,
         logged: &mut Vec<(String, i64)>,
     ) -> EngineResult<()> {
         let def = self.relation_def();
@@ -1022,6 +1026,7 @@ impl<S: Store> Engine<S> {
             date,
             branch: to.code.clone(),
             from_branch: live.branch.code.clone(),
+            checkpoint,
         };
         let facts = RelationFacts {
             policy: &self.relation_policy,
@@ -1382,6 +1387,9 @@ impl<S: Store> Engine<S> {
         tx.set_graduation(b.id, on).await?;
         tx.commit().await?;
         progress(total, total);
+        if let Err(e) = self.maybe_checkpoint().await {
+            tracing::warn!(error = %e, "the automatic checkpoint failed; run `tuanji audit checkpoint`");
+        }
         let mut skipped: Vec<(String, usize)> = skipped.into_iter().collect();
         skipped.sort();
         Ok(GraduationReport {
@@ -1545,6 +1553,9 @@ impl<S: Store> Engine<S> {
         }
         report.entries = logged.len();
         tx.commit().await?;
+        if let Err(e) = self.maybe_checkpoint().await {
+            tracing::warn!(error = %e, "the automatic checkpoint failed; run `tuanji audit checkpoint`");
+        }
         Ok(report)
     }
 

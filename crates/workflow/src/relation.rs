@@ -246,6 +246,17 @@ pub struct Suspension {
     pub until: Date,
 }
 
+/// A signed checkpoint of the transition log as a relation step records it (docs/audit-format.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointRef {
+    /// Checkpoint number.
+    pub id: i64,
+    /// Log size it covers.
+    pub size: i64,
+    /// Its RFC 6962 Merkle root (hex).
+    pub root: String,
+}
+
 /// One recorded step of the relation machine: the payload of a log entry. Organisations by code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
@@ -265,6 +276,10 @@ pub enum RelationStep {
         branch: String,
         /// The branch the member comes from.
         from_branch: String,
+        /// The latest signed checkpoint of the log when the relation moved (issue 5: each side of a transfer
+        /// records the log's checkpoint), if any was taken.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        checkpoint: Option<CheckpointRef>,
     },
     /// Graduation of the member's branch.
     Graduate {
@@ -318,6 +333,9 @@ pub enum RelationStep {
         date: Date,
         /// The receiving branch.
         to_branch: String,
+        /// The latest signed checkpoint of the log when the relation moved, if any was taken.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        checkpoint: Option<CheckpointRef>,
     },
     /// A counter-party refused.
     Reject {
@@ -500,6 +518,7 @@ impl RelationData {
                 date,
                 branch,
                 from_branch,
+                ..
             } => {
                 self.branch = branch.clone();
                 self.since = Some(*date);
@@ -552,7 +571,9 @@ impl RelationData {
                     t.escalated_to = None;
                 }
             }
-            RelationStep::Complete { date, to_branch } => {
+            RelationStep::Complete {
+                date, to_branch, ..
+            } => {
                 if let Some(t) = &mut self.transfer {
                     t.outcome = Some((TransferOutcome::Completed, *date));
                 }
@@ -1207,6 +1228,7 @@ mod tests {
             &RelationStep::Complete {
                 date: d(2026, 8, 5),
                 to_branch: "U001-B1".into(),
+                checkpoint: None,
             },
         );
         assert_eq!(data.left, Some((d(2026, 8, 5), "U001-B1".to_owned())));
