@@ -2,10 +2,16 @@
 //! computed here from the generated roster and the demo's published scenario (which applicant meets which
 //! refusal), independently of the engine: roster refusals from the generator's flags, procedure refusals from
 //! the scenario, and admissions from a simple model of class caps (ADM_CLASS_CAP) and quotas
-//! (ADM_QUOTA_EXHAUSTED) applied in the demo's order.
+//! (ADM_QUOTA_EXHAUSTED) applied in the demo's order. The relation part (graduation, transfers, the sweep, the
+//! refused deletions) is modelled the same way from the scenario published in `tuanji_engine::demo`: last
+//! year's class has a fixed fate per member, this year's senior-high graduates one by their position `g % 10`.
 
 use std::collections::BTreeMap;
-use tuanji_engine::demo::{roster_config, DemoConfig, CLASS_SIZE, JUNIOR_QUOTA, SENIOR_QUOTA};
+use tuanji_engine::demo::{
+    roster_config, DemoConfig, TransferCounts, CLASS_SIZE, JUNIOR_QUOTA, LAST_YEAR_MEMBERS,
+    SENIOR_QUOTA,
+};
+use tuanji_engine::relation::SweepReport;
 use tuanji_engine::with_engine;
 use tuanji_import::generator::generate;
 use tuanji_tests::*;
@@ -32,6 +38,66 @@ struct Expected {
     states: BTreeMap<String, i64>,
     used: (i64, i64),
     transitions: i64,
+    members_graduated: usize,
+    transfers: TransferCounts,
+    relation_states: BTreeMap<String, i64>,
+    deletion_attempts: usize,
+    relation_transitions: i64,
+}
+
+/// The relation part of the demo, from the senior-high graduating classes' members in the demo's order
+/// (`true` for a member admitted this year, `false` for a legacy member).
+fn expected_relations(e: &mut Expected, graduates: &[bool]) {
+    // g % 10 → how many graduates.
+    let n = |k: usize| (0..graduates.len()).filter(|g| g % 10 == k).count() as i64;
+    // Last year's class (20 members): 15 transfers completed (0–6 university, 7–10 employer, 11–13 township,
+    // 14 employer), 2 rejected (6, 11), 1 cancelled (14), 1 open and overdue (17), 2 retained (15, 16),
+    // 1 lost contact (18), 1 still pending (19).
+    assert_eq!(LAST_YEAR_MEMBERS, 20);
+    let completed = 15 + n(0) + n(1) + n(2) + n(4);
+    e.transfers = TransferCounts {
+        open: 1 + n(5),
+        completed,
+        rejected: 2 + n(4),
+        cancelled: 1 + n(6),
+        overdue: 1,
+    };
+    e.members_graduated = LAST_YEAR_MEMBERS + graduates.len();
+    // A completed transfer ends a stay (`transferred`) and starts one at the receiving branch (`at_branch`).
+    for (state, count) in [
+        ("at_branch", completed),
+        ("transferred", completed),
+        ("retained", 2 + n(3) + n(6)),
+        ("transfer_requested", 1 + n(5)),
+        ("lost_contact", 1),
+        ("graduated_pending_transfer", 1 + n(7) + n(8) + n(9)),
+    ] {
+        if count > 0 {
+            e.relation_states.insert(state.to_owned(), count);
+        }
+    }
+    // Deletions: g % 10 of 5 (open transfer) and 7 (pending), last year's 15, 17, 18; one annulment of the
+    // first admitted graduate with g % 10 = 8.
+    let annul = graduates
+        .iter()
+        .enumerate()
+        .any(|(g, admitted)| g % 10 == 8 && *admitted);
+    e.deletion_attempts = (n(5) + n(7) + 3) as usize + usize::from(annul);
+    // Log entries: `open` + `graduate` per graduate; last year's class: 4 per university transfer (request,
+    // approve, complete, receive) ×6, 6 for the redone one, 5 per employer transfer (request, two approvals,
+    // complete, receive) ×4, 7 for the rejected-then-township one, 5 per township transfer (request, approve,
+    // assign, complete, receive) ×2, 7 for the cancelled-then-employer one, 1 per retention ×2, 1 for the
+    // unanswered request, 1 contact; the sweep: 1 overdue, 1 lost contact.
+    let last_year = 24 + 6 + 20 + 7 + 10 + 7 + 2 + 1 + 1 + 2;
+    e.relation_transitions = 2 * e.members_graduated as i64
+        + last_year
+        + 4 * n(0)
+        + 5 * n(1)
+        + 5 * n(2)
+        + n(3)
+        + 6 * n(4)
+        + 2 * n(5)
+        + 3 * n(6);
 }
 
 fn expected(cfg: &DemoConfig) -> Expected {
@@ -77,6 +143,8 @@ fn expected(cfg: &DemoConfig) -> Expected {
     let mut quota = [JUNIOR_QUOTA, SENIOR_QUOTA];
     let (mut admitted, mut waiting, mut rejected) = (0i64, 0i64, 0i64);
     let mut first_senior_admitted = false;
+    let mut admitted_in: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut annulled_in: Option<&str> = None;
     for (i, class) in accepted.iter().enumerate() {
         let unresolved = i % 47 == 13 && i % 43 != 11;
         let failed_vote = i % 53 == 17 && !unresolved;
@@ -119,9 +187,23 @@ fn expected(cfg: &DemoConfig) -> Expected {
             admitted += 1;
             e.transitions += 3; // approve, oath, archive
             bump(&mut e.flagged, "ADM_ARCHIVE", usize::from(i % 67 == 23));
+            if q == 1 && !first_senior_admitted {
+                annulled_in = Some(class);
+            }
             first_senior_admitted |= q == 1;
+            *admitted_in.entry(class).or_insert(0) += 1;
         }
     }
+    // The senior-high graduating classes' members in the demo's order: five legacy members, then the admitted
+    // ones (the annulled one is no member).
+    let mut graduates = Vec::new();
+    for c in codes.iter().filter(|c| c.contains("-SH-G")) {
+        let a = admitted_in.get(c.as_str()).copied().unwrap_or(0)
+            - i64::from(annulled_in == Some(c.as_str()));
+        graduates.extend([false; 5]);
+        graduates.extend((0..a).map(|_| true));
+    }
+    expected_relations(&mut e, &graduates);
     let annulled = i64::from(first_senior_admitted);
     e.transitions += annulled;
     let mut put = |k: &str, n: i64| {
@@ -167,8 +249,9 @@ both_backends!(
         assert_eq!(s.roster_rows, APPLICANTS);
         assert_eq!(
             s.organisations,
-            44_701 + 2 + 24,
-            "national tree + 2 school committees + 24 classes"
+            44_701 + 2 + 24 + 7,
+            "national tree + 2 school committees + 24 classes + mobile-member branch, last year's class, \
+             university and branch, employer and branch, township branch"
         );
         assert_eq!(s.refused, want.refused);
         assert_eq!(s.flagged, want.flagged);
@@ -200,6 +283,34 @@ both_backends!(
                 ),
             ]
         );
+        // Graduation and transfers.
+        assert_eq!(s.members_graduated, want.members_graduated);
+        assert_eq!(s.transfers, want.transfers);
+        assert_eq!(s.relation_states, want.relation_states);
+        assert_eq!(
+            s.sweep,
+            SweepReport {
+                as_of: Some(d(2026, 11, 30)),
+                overdue: 1,
+                lost_contact: 1,
+                entries: 2,
+                ..SweepReport::default()
+            }
+        );
+        assert_eq!(s.deletion_attempts, want.deletion_attempts);
+        assert_eq!(s.deletions_refused, want.deletion_attempts, "TRF_NO_DELETE");
+        assert_eq!(s.relation_transitions, want.relation_transitions);
+        // The unanswered transfer is escalated to the street committee's superior, 海淀区.
+        let overdue = with_engine!(app.engine(), e => e.transfer_list("110108", false, false, true, true).await)
+            .expect("overdue transfers");
+        let seen: Vec<_> = overdue
+            .iter()
+            .map(|t| (t.to_org.as_str(), t.overdue_on, t.escalated_to.as_deref()))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![("110108011", Some(d(2026, 11, 30)), Some("110108"))]
+        );
         // No graduating class above its cap; every class keeps its five legacy members.
         for c in &s.classes {
             assert!(c.members >= 5, "{c:?}");
@@ -212,7 +323,7 @@ both_backends!(
             .expect_err("needs an empty database");
         assert!(
             err.to_string()
-                .starts_with("the demo needs an empty database; this one has 44727 organisations"),
+                .starts_with("the demo needs an empty database; this one has 44734 organisations"),
             "{err}"
         );
     }

@@ -1718,7 +1718,42 @@ fn print_demo(s: &tuanji_engine::demo::DemoSummary) {
     }
     println!("{t}");
     println!(
-        "procedure: {} transitions in {:.2} s ({:.0} transitions/s, {:.1} admissions/s); wall time {:.2} s",
-        s.transitions, s.procedure_seconds, s.transitions_per_second, s.admissions_per_second, s.wall_seconds
+        "procedure: {} transitions in {:.2} s ({:.0} transitions/s, {:.1} admissions/s)",
+        s.transitions, s.procedure_seconds, s.transitions_per_second, s.admissions_per_second
+    );
+    println!("graduated: {} members", s.members_graduated);
+    let tr = &s.transfers;
+    let mut t = table(&["transfers", "count"]);
+    for (state, n) in [
+        ("open", tr.open),
+        ("  of which overdue", tr.overdue),
+        ("completed", tr.completed),
+        ("rejected", tr.rejected),
+        ("cancelled", tr.cancelled),
+    ] {
+        t.add_row(vec![state.to_owned(), n.to_string()]);
+    }
+    println!("{t}");
+    let mut t = table(&["relation state", "stays"]);
+    for (state, n) in &s.relation_states {
+        t.add_row(vec![state.clone(), n.to_string()]);
+    }
+    println!("{t}");
+    let w = &s.sweep;
+    println!(
+        "sweep as of {}: {} overdue and escalated, {} lost contact, {} retentions flagged, {} log entries",
+        w.as_of.map(|d| d.to_string()).unwrap_or_default(),
+        w.overdue,
+        w.lost_contact,
+        w.retention_flagged + w.retention_exceeded,
+        w.entries
+    );
+    println!(
+        "deletions refused (TRF_NO_DELETE): {} of {} attempts",
+        s.deletions_refused, s.deletion_attempts
+    );
+    println!(
+        "relations: {} transitions in {:.2} s; wall time {:.2} s",
+        s.relation_transitions, s.relation_seconds, s.wall_seconds
     );
 }

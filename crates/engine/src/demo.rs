@@ -3,19 +3,50 @@
 //! real year brings (under-age applicants, bad check digits, missing class hours, early meetings, objections,
 //! a failed vote, class caps, an exhausted quota) and one annulled admission.
 //!
+//! Then graduation and organisation-relation transfers (组织关系转接, DOMAIN.md "Organisation relation and
+//! transfer (§3, §4)"), with receiving organisations created under real districts of the national tree
+//! ([`UNIVERSITY`] 北京大学 under 海淀区, [`EMPLOYER`] under 朝阳区 110105) and a real street committee of the
+//! tree ([`TOWNSHIP`], 中关村街道) with one branch. The published scenario (the demo test models it):
+//!
+//! - Last year's graduating class [`LAST_YEAR_CLASS`] (2026届, [`LAST_YEAR_MEMBERS`] members admitted
+//!   2024-05-04) graduates on 2026-05-29. Its member `j` (roster order):
+//!   0–5 further study at [`UNIVERSITY_BRANCH`] (the school committee requests on 2026-07-10, the university
+//!   approves on 2026-08-28); 6 the same, rejected by the university and requested again (approved 2026-09-07);
+//!   7–10 a job at [`EMPLOYER_BRANCH`] (the member requests, the class branch and the employer approve);
+//!   11 the same, rejected by the employer, then sent to [`TOWNSHIP`], which approves and assigns
+//!   [`TOWNSHIP_BRANCH`] (TRF_BRANCH_ONLY); 12–13 straight to the township the same way; 14 a transfer to the
+//!   township cancelled by the school, then a member-initiated transfer to the employer; 15–16 no job yet:
+//!   retained at the school's mobile-member branch [`MOBILE_BRANCH`] (TRF_RETENTION); 17 a transfer to the
+//!   township requested 2026-09-15 that nobody answers (overdue after 30 days and escalated to 海淀区 by the
+//!   sweep, TRF_TIMEOUT); 18 never heard of again (lost contact at the sweep: 6 months since graduation,
+//!   TRF_LOST_CONTACT); 19 contacted on 2026-10-20, still pending transfer.
+//! - After admission the six senior-high graduating classes (高三) graduate on 2026-11-24. Their members in
+//!   order (class by class, the five legacy members first, then the admitted ones in admission order; the
+//!   annulled one is not a member), numbered `g` from 0, by `g % 10`: 0 further study at the university
+//!   (approved 2026-11-27); 1 a job at the employer (member-initiated, both sides approve); 2 employment with
+//!   the township, which assigns its branch; 3 no job yet, retained at the mobile-member branch; 4 a university
+//!   transfer rejected and requested again (approved 2026-11-30); 5 a member-initiated transfer the class has
+//!   approved and the employer not yet (open); 6 a transfer to the employer cancelled by the school, then
+//!   retained at the class for study abroad; 7–9 still pending transfer.
+//! - The sweep runs as of [`SWEEP_DATE`]. Then deletions are attempted (TRF_NO_DELETE) on every graduate with
+//!   `g % 10` 5 or 7 and on last year's members 15, 17 and 18, and an annulment on the first admitted
+//!   graduate with `g % 10` 8: every one is refused.
+//!
 //! Deterministic for a seed: the same seed gives the same summary (except timings).
 
 use crate::admission::AdmissionCommand;
 use crate::orgs::Progress;
 use crate::quota::QuotaReport;
+use crate::relation::{RelationCommand, SweepReport};
 use crate::{Actor, Engine, EngineError, EngineResult};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::time::Instant;
-use tuanji_domain::{check_character, Date, SchoolLevel};
+use tuanji_domain::{check_character, Date, RuleCode, SchoolLevel};
 use tuanji_import::generator::{generate, to_roster_csv, GeneratorConfig};
-use tuanji_store::{Store, StoreTx};
+use tuanji_store::{Store, StoreTx, TransferFilter};
+use tuanji_workflow::relation::{Destination, Initiator, RetentionReason};
 
 /// The county the demo schools belong to: 北京市海淀区.
 pub const DEMO_COUNTY: &str = "110108";
@@ -31,6 +62,30 @@ pub const MAX_DEMO_APPLICANTS: usize = 100_000;
 pub const JUNIOR_QUOTA: i64 = 120;
 /// Numbers allocated to the senior-high committee for 2026.
 pub const SENIOR_QUOTA: i64 = 300;
+/// The senior-high school's mobile-member branch (流动团员团支部, TRF_RETENTION).
+pub const MOBILE_BRANCH: &str = "110108-SH-M";
+/// Last year's graduating class of the senior-high school (2026届高三（1）班), graduated on 2026-05-29.
+pub const LAST_YEAR_CLASS: &str = "110108-SH-P1";
+/// Members of [`LAST_YEAR_CLASS`].
+pub const LAST_YEAR_MEMBERS: usize = 20;
+/// A university committee (a school organisation) under 海淀区: 共青团北京大学委员会.
+pub const UNIVERSITY: &str = "110108-PKU";
+/// The freshmen branch of [`UNIVERSITY`].
+pub const UNIVERSITY_BRANCH: &str = "110108-PKU-B1";
+/// An employer's committee under 朝阳区 (110105).
+pub const EMPLOYER: &str = "110105-E01";
+/// A branch of [`EMPLOYER`].
+pub const EMPLOYER_BRANCH: &str = "110105-E01-B1";
+/// A street committee of the national tree: 共青团中关村街道委员会 (海淀区).
+pub const TOWNSHIP: &str = "110108011";
+/// The community branch the demo creates under [`TOWNSHIP`]; the township assigns it (TRF_BRANCH_ONLY).
+pub const TOWNSHIP_BRANCH: &str = "110108011-B1";
+/// Organisations the demo creates besides the national tree: 2 school committees, 24 classes, and for the
+/// relation part the mobile-member branch, last year's class, the university and its branch, the employer and
+/// its branch, and the township's branch.
+pub const DEMO_ORGS: i64 = 2 + 24 + 7;
+/// The date of the demo's sweep (TRF_TIMEOUT, TRF_LOST_CONTACT): 2026-11-30, the last day the demo uses.
+pub const SWEEP_DATE: (i32, u32, u32) = (2026, 11, 30);
 
 /// Demo settings.
 #[derive(Debug, Clone)]
@@ -60,6 +115,21 @@ pub struct ClassStatus {
     pub cap: Option<u32>,
 }
 
+/// Transfers (组织关系转接) at the end of the demo, by state of the `transfers` projection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TransferCounts {
+    /// Open (waiting on an approval or a branch assignment); overdue ones included.
+    pub open: i64,
+    /// Completed: the relation moved.
+    pub completed: i64,
+    /// Rejected by a counter-party.
+    pub rejected: i64,
+    /// Cancelled by the initiator.
+    pub cancelled: i64,
+    /// Open and marked overdue by the sweep (TRF_TIMEOUT); also counted in `open`.
+    pub overdue: i64,
+}
+
 /// What the demo did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DemoSummary {
@@ -83,7 +153,7 @@ pub struct DemoSummary {
     pub states: BTreeMap<String, i64>,
     /// Quotas of the two school committees.
     pub quotas: Vec<QuotaReport>,
-    /// Class-cap status per class.
+    /// Class-cap status per class at the end of admission (before graduation).
     pub classes: Vec<ClassStatus>,
     /// Commands that changed state during the procedure (log entries).
     pub transitions: i64,
@@ -93,6 +163,23 @@ pub struct DemoSummary {
     pub admissions_per_second: f64,
     /// Transitions per second of procedure time.
     pub transitions_per_second: f64,
+    /// Members moved to `graduated_pending_transfer` (毕业待转接) by `graduate`: last year's class and the
+    /// six senior-high graduating classes.
+    pub members_graduated: usize,
+    /// Transfers by state at the end of the demo.
+    pub transfers: TransferCounts,
+    /// Relation instances (one per stay of a member at a branch) by state at the end of the demo.
+    pub relation_states: BTreeMap<String, i64>,
+    /// What the sweep as of [`SWEEP_DATE`] did.
+    pub sweep: SweepReport,
+    /// Deletions (and annulments) attempted on graduates pending transfer or with an open transfer.
+    pub deletion_attempts: usize,
+    /// Those refused with TRF_NO_DELETE.
+    pub deletions_refused: usize,
+    /// Log entries written by the relation part (graduations, transfers, retentions, contacts, sweep).
+    pub relation_transitions: i64,
+    /// Seconds for the relation part (organisations and last year's class included).
+    pub relation_seconds: f64,
     /// Seconds for the whole demo.
     pub wall_seconds: f64,
 }
@@ -108,6 +195,87 @@ struct Branch {
     committee: &'static str,
     /// Resident IDs of its legacy members: 0..4 in good standing, 4 on probation.
     members: Vec<String>,
+}
+
+/// What the relation part of the demo did.
+struct RelationPart {
+    members_graduated: usize,
+    transfers: TransferCounts,
+    relation_states: BTreeMap<String, i64>,
+    sweep: SweepReport,
+    deletion_attempts: usize,
+    deletions_refused: usize,
+    transitions: i64,
+    seconds: f64,
+}
+
+/// Who acts in the relation part of the demo.
+struct Cast {
+    /// The senior-high school committee's administrator: the outgoing organisation.
+    school: Actor,
+    /// A class branch secretary: the outgoing side of member-initiated transfers.
+    secretary: Actor,
+    /// A graduate acting in their own name.
+    graduate: Actor,
+    /// The receiving committees' administrator (university, employer, street committee).
+    receiving: Actor,
+    /// The sweep.
+    system: Actor,
+}
+
+/// A transfer requested by the outgoing school committee.
+fn outgoing(date: Date, to: &str, destination: Destination) -> RelationCommand {
+    RelationCommand::RequestTransfer {
+        date,
+        to: to.to_owned(),
+        destination,
+        initiator: Initiator::Outgoing,
+        org: Some(SENIOR_COMMITTEE.to_owned()),
+    }
+}
+
+/// A transfer requested by the graduate.
+fn by_member(date: Date, to: &str, destination: Destination) -> RelationCommand {
+    RelationCommand::RequestTransfer {
+        date,
+        to: to.to_owned(),
+        destination,
+        initiator: Initiator::Member,
+        org: None,
+    }
+}
+
+fn approve(date: Date, org: &str) -> RelationCommand {
+    RelationCommand::Approve {
+        date,
+        org: org.to_owned(),
+    }
+}
+
+fn reject(date: Date, org: &str, reason: &str) -> RelationCommand {
+    RelationCommand::Reject {
+        date,
+        org: org.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+/// The school committee withdraws the transfer it requested.
+fn cancel(date: Date, reason: &str) -> RelationCommand {
+    RelationCommand::Cancel {
+        date,
+        org: Some(SENIOR_COMMITTEE.to_owned()),
+        reason: reason.to_owned(),
+    }
+}
+
+/// Keeps the graduate at the school (TRF_RETENTION): the mobile-member branch for `NoJob`.
+fn retain(date: Date, reason: RetentionReason) -> RelationCommand {
+    RelationCommand::Retain {
+        date,
+        reason,
+        branch: None,
+    }
 }
 
 /// A valid resident ID for a legacy member: region, birth date and a sequence number.
@@ -557,10 +725,11 @@ impl<S: Store> Engine<S> {
             }
         }
         // One admission annulled: its number is voided for good.
-        if let Some((_, rid)) = admitted_ids
+        let annulled = admitted_ids
             .iter()
             .find(|(bi, _)| branches[*bi].level == SchoolLevel::SeniorHigh)
-        {
+            .map(|(_, rid)| rid.clone());
+        if let Some(rid) = &annulled {
             run(
                 &committee_admin,
                 rid,
@@ -598,13 +767,37 @@ impl<S: Store> Engine<S> {
                 cap: b.graduating.then_some(CLASS_SIZE * cap_percent / 100),
             });
         }
-        let organisations = tx.org_count().await?;
         drop(tx);
         let quotas = vec![
             self.quota(JUNIOR_COMMITTEE, 2026).await?,
             self.quota(SENIOR_COMMITTEE, 2026).await?,
         ];
         let approvals = quotas.iter().map(|q| q.used).sum::<i64>() as f64;
+
+        // Graduation and transfers: the senior-high graduating classes, class by class, legacy members first.
+        let graduating: Vec<(String, Vec<String>)> = branches
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.graduating && b.level == SchoolLevel::SeniorHigh)
+            .map(|(bi, b)| {
+                let admitted = admitted_ids
+                    .iter()
+                    .filter(|(i, rid)| *i == bi && Some(rid) != annulled.as_ref())
+                    .map(|(_, rid)| rid.clone());
+                (
+                    b.code.clone(),
+                    b.members.iter().cloned().chain(admitted).collect(),
+                )
+            })
+            .collect();
+        let admitted_set: HashSet<&str> = admitted_ids.iter().map(|(_, r)| r.as_str()).collect();
+        let rel = self
+            .demo_relations(&graduating, &admitted_set, progress)
+            .await?;
+        let organisations = {
+            let mut tx = self.store().begin_read().await?;
+            tx.org_count().await?
+        };
         Ok(DemoSummary {
             backend: self.store().backend().to_owned(),
             seed: cfg.seed,
@@ -621,8 +814,383 @@ impl<S: Store> Engine<S> {
             procedure_seconds,
             admissions_per_second: approvals / procedure_seconds.max(1e-9),
             transitions_per_second: transitions as f64 / procedure_seconds.max(1e-9),
+            members_graduated: rel.members_graduated,
+            transfers: rel.transfers,
+            relation_states: rel.relation_states,
+            sweep: rel.sweep,
+            deletion_attempts: rel.deletion_attempts,
+            deletions_refused: rel.deletions_refused,
+            relation_transitions: rel.transitions,
+            relation_seconds: rel.seconds,
             wall_seconds: wall.elapsed().as_secs_f64(),
         })
+    }
+
+    /// The relation part of the demo (see the module documentation for the scenario): receiving
+    /// organisations, last year's class, graduation of `graduating` (class code, members in order), transfers,
+    /// retentions, the sweep and the refused deletions. `admitted` holds the resident IDs admitted this year.
+    async fn demo_relations(
+        &self,
+        graduating: &[(String, Vec<String>)],
+        admitted: &HashSet<&str>,
+        progress: Progress<'_>,
+    ) -> EngineResult<RelationPart> {
+        let started = Instant::now();
+        let cast = Cast {
+            school: Actor {
+                name: "demo-committee-admin".into(),
+                role: Some("committee_admin".into()),
+            },
+            secretary: Actor {
+                name: "demo-branch-secretary".into(),
+                role: Some("branch_secretary".into()),
+            },
+            graduate: Actor {
+                name: "demo-graduate".into(),
+                role: Some("member".into()),
+            },
+            receiving: Actor {
+                name: "demo-receiving-committee-admin".into(),
+                role: Some("committee_admin".into()),
+            },
+            system: Actor {
+                name: "demo-sweep".into(),
+                role: Some("system_admin".into()),
+            },
+        };
+
+        // Where graduates go, and last year's class with its mobile-member branch.
+        let mut csv = String::from(
+            "code,name,kind,parent,approves_admissions,school_level,graduating,class_size,mobile_members\n",
+        );
+        for row in [
+            format!("{MOBILE_BRANCH},流动团员团支部,branch,{SENIOR_COMMITTEE},false,,false,,true"),
+            format!("{LAST_YEAR_CLASS},2026届高三（1）班团支部,branch,{SENIOR_COMMITTEE},false,senior_high,true,{CLASS_SIZE},false"),
+            format!("{UNIVERSITY},共青团北京大学委员会,basic_committee,{DEMO_COUNTY},true,university,false,,false"),
+            format!("{UNIVERSITY_BRANCH},2026级本科生第一团支部,branch,{UNIVERSITY},false,university,false,,false"),
+            format!("{EMPLOYER},共青团北京某科技有限公司委员会,basic_committee,110105,true,,false,,false"),
+            format!("{EMPLOYER_BRANCH},研发中心团支部,branch,{EMPLOYER},false,,false,,false"),
+            format!("{TOWNSHIP_BRANCH},中关村街道社区青年团支部,branch,{TOWNSHIP},false,,false,,false"),
+        ] {
+            csv.push_str(&row);
+            csv.push('\n');
+        }
+        self.import_org_csv(csv.as_bytes(), false).await?;
+        let mut roster = String::from("姓名,公民身份号码,入团日期,团员编号,留团察看至\n");
+        let mut last_year = Vec::new();
+        for j in 0..LAST_YEAR_MEMBERS as u32 {
+            let rid = legacy_id(DEMO_COUNTY, d(2007, 1 + j % 12, 10 + j), 900 + j);
+            roster.push_str(&format!(
+                "毕业生{j},{rid},2024-05-04,2024{:08},\n",
+                91_000_001 + j
+            ));
+            last_year.push(rid);
+        }
+        self.import_roster(&cast.school, LAST_YEAR_CLASS, roster.as_bytes(), false)
+            .await?;
+        let log_before = self.log_len().await?;
+
+        // Last year's class graduated in May; its graduates went on over the summer.
+        let mut members_graduated = 0;
+        let spring = d(2026, 5, 29);
+        self.mark_graduating(LAST_YEAR_CLASS, spring).await?;
+        members_graduated += self
+            .graduate(&cast.school, LAST_YEAR_CLASS, spring, &|done, total| {
+                progress("graduation", done, total)
+            })
+            .await?
+            .graduated;
+        let grads: Vec<(&str, &str)> = graduating
+            .iter()
+            .flat_map(|(c, ms)| ms.iter().map(move |m| (c.as_str(), m.as_str())))
+            .collect();
+        let total = (last_year.len() + grads.len()) as u64;
+        for (j, rid) in last_year.iter().enumerate() {
+            progress("transfers", j as u64, total);
+            match j {
+                0..=6 => {
+                    let study =
+                        outgoing(d(2026, 7, 10), UNIVERSITY_BRANCH, Destination::FurtherStudy);
+                    self.rel(&cast.school, rid, study).await?;
+                    if j == 6 {
+                        let why = "转接材料缺少团员证复印件，请补齐后重新提交";
+                        self.rel(
+                            &cast.receiving,
+                            rid,
+                            reject(d(2026, 8, 28), UNIVERSITY, why),
+                        )
+                        .await?;
+                        let again =
+                            outgoing(d(2026, 9, 2), UNIVERSITY_BRANCH, Destination::FurtherStudy);
+                        self.rel(&cast.school, rid, again).await?;
+                        self.rel(&cast.receiving, rid, approve(d(2026, 9, 7), UNIVERSITY))
+                            .await?;
+                    } else {
+                        self.rel(&cast.receiving, rid, approve(d(2026, 8, 28), UNIVERSITY))
+                            .await?;
+                    }
+                }
+                7..=10 => {
+                    let dates = [d(2026, 7, 20), d(2026, 7, 22), d(2026, 7, 27)];
+                    self.to_employer(&cast, LAST_YEAR_CLASS, rid, dates).await?;
+                }
+                11 => {
+                    let job = by_member(d(2026, 7, 20), EMPLOYER_BRANCH, Destination::Employment);
+                    self.rel(&cast.graduate, rid, job).await?;
+                    let why = "本人未到我单位报到入职";
+                    self.rel(&cast.receiving, rid, reject(d(2026, 7, 27), EMPLOYER, why))
+                        .await?;
+                    let dates = [d(2026, 8, 3), d(2026, 8, 10), d(2026, 8, 10)];
+                    self.to_township(&cast, rid, dates).await?;
+                }
+                12 | 13 => {
+                    let dates = [d(2026, 8, 3), d(2026, 8, 10), d(2026, 8, 10)];
+                    self.to_township(&cast, rid, dates).await?;
+                }
+                14 => {
+                    let street = outgoing(d(2026, 8, 3), TOWNSHIP, Destination::Employment);
+                    self.rel(&cast.school, rid, street).await?;
+                    let why = "毕业生已落实工作单位，改转至用人单位团组织";
+                    self.rel(&cast.school, rid, cancel(d(2026, 8, 5), why))
+                        .await?;
+                    let dates = [d(2026, 8, 6), d(2026, 8, 7), d(2026, 8, 10)];
+                    self.to_employer(&cast, LAST_YEAR_CLASS, rid, dates).await?;
+                }
+                15 | 16 => {
+                    self.rel(
+                        &cast.school,
+                        rid,
+                        retain(d(2026, 7, 15), RetentionReason::NoJob),
+                    )
+                    .await?;
+                }
+                17 => {
+                    // Nobody at the street committee ever answers this one.
+                    let street = outgoing(d(2026, 9, 15), TOWNSHIP, Destination::Employment);
+                    self.rel(&cast.school, rid, street).await?;
+                }
+                18 => {} // never heard of again
+                _ => {
+                    let contact = RelationCommand::RecordContact {
+                        date: d(2026, 10, 20),
+                        reached: true,
+                        note: "电话联系本人，正在求职".into(),
+                    };
+                    self.rel(&cast.secretary, rid, contact).await?;
+                }
+            }
+        }
+
+        // This year's senior-high graduating classes.
+        let autumn = d(2026, 11, 24);
+        for (code, _) in graduating {
+            self.mark_graduating(code, autumn).await?;
+            members_graduated += self
+                .graduate(&cast.school, code, autumn, &|done, total| {
+                    progress("graduation", done, total)
+                })
+                .await?
+                .graduated;
+        }
+        for (g, (class, rid)) in grads.iter().enumerate() {
+            progress("transfers", (last_year.len() + g) as u64, total);
+            match g % 10 {
+                0 => {
+                    let study = outgoing(
+                        d(2026, 11, 25),
+                        UNIVERSITY_BRANCH,
+                        Destination::FurtherStudy,
+                    );
+                    self.rel(&cast.school, rid, study).await?;
+                    self.rel(&cast.receiving, rid, approve(d(2026, 11, 27), UNIVERSITY))
+                        .await?;
+                }
+                1 => {
+                    let dates = [d(2026, 11, 25), d(2026, 11, 26), d(2026, 11, 27)];
+                    self.to_employer(&cast, class, rid, dates).await?;
+                }
+                2 => {
+                    let dates = [d(2026, 11, 25), d(2026, 11, 26), d(2026, 11, 27)];
+                    self.to_township(&cast, rid, dates).await?;
+                }
+                3 => {
+                    self.rel(
+                        &cast.school,
+                        rid,
+                        retain(d(2026, 11, 26), RetentionReason::NoJob),
+                    )
+                    .await?;
+                }
+                4 => {
+                    let study = outgoing(
+                        d(2026, 11, 25),
+                        UNIVERSITY_BRANCH,
+                        Destination::FurtherStudy,
+                    );
+                    self.rel(&cast.school, rid, study).await?;
+                    let why = "录取信息与转接材料不一致，请核实后重新提交";
+                    self.rel(
+                        &cast.receiving,
+                        rid,
+                        reject(d(2026, 11, 26), UNIVERSITY, why),
+                    )
+                    .await?;
+                    let again = outgoing(
+                        d(2026, 11, 27),
+                        UNIVERSITY_BRANCH,
+                        Destination::FurtherStudy,
+                    );
+                    self.rel(&cast.school, rid, again).await?;
+                    self.rel(&cast.receiving, rid, approve(d(2026, 11, 30), UNIVERSITY))
+                        .await?;
+                }
+                5 => {
+                    let job = by_member(d(2026, 11, 26), EMPLOYER_BRANCH, Destination::Employment);
+                    self.rel(&cast.graduate, rid, job).await?;
+                    let org = RelationCommand::Approve {
+                        date: d(2026, 11, 27),
+                        org: (*class).to_owned(),
+                    };
+                    self.rel(&cast.secretary, rid, org).await?;
+                }
+                6 => {
+                    let job = outgoing(d(2026, 11, 25), EMPLOYER_BRANCH, Destination::Employment);
+                    self.rel(&cast.school, rid, job).await?;
+                    let why = "毕业生决定出国留学";
+                    self.rel(&cast.school, rid, cancel(d(2026, 11, 26), why))
+                        .await?;
+                    self.rel(
+                        &cast.school,
+                        rid,
+                        retain(d(2026, 11, 26), RetentionReason::Abroad),
+                    )
+                    .await?;
+                }
+                _ => {} // still pending transfer
+            }
+        }
+        progress("transfers", total, total);
+
+        let as_of = d(SWEEP_DATE.0, SWEEP_DATE.1, SWEEP_DATE.2);
+        let sweep = self.sweep(&cast.system, as_of, progress).await?;
+
+        // TRF_NO_DELETE: whoever asks, a graduate pending transfer or with an open transfer stays on record.
+        let mut targets: Vec<&str> = grads
+            .iter()
+            .enumerate()
+            .filter(|(g, _)| matches!(g % 10, 5 | 7))
+            .map(|(_, (_, rid))| *rid)
+            .collect();
+        targets.extend([15, 17, 18].map(|j| last_year[j].as_str()));
+        let askers = [&cast.school, &cast.system, &cast.secretary];
+        let (mut deletion_attempts, mut deletions_refused) = (0, 0);
+        let mut refused = |r: EngineResult<()>| -> EngineResult<()> {
+            deletion_attempts += 1;
+            match r {
+                Err(EngineError::Rule(v)) if v.code == RuleCode::TrfNoDelete => {
+                    deletions_refused += 1;
+                    Ok(())
+                }
+                Err(e) => Err(e),
+                Ok(()) => Ok(()),
+            }
+        };
+        for (k, rid) in targets.iter().enumerate() {
+            let delete = RelationCommand::Delete {
+                date: as_of,
+                reason: "学生已毕业离校，删除团员信息".into(),
+            };
+            refused(self.rel(askers[k % askers.len()], rid, delete).await)?;
+        }
+        // Annulling an admission removes a member too.
+        let annul_target = grads
+            .iter()
+            .enumerate()
+            .find(|(g, (_, rid))| g % 10 == 8 && admitted.contains(rid))
+            .map(|(_, (_, rid))| *rid);
+        if let Some(rid) = annul_target {
+            let annul = AdmissionCommand::Annul {
+                date: as_of,
+                reason: "毕业生团员信息清理".into(),
+            };
+            refused(self.step(&cast.school, rid, &annul).await.map(|_| ()))?;
+        }
+        let transitions = self.log_len().await? - log_before;
+
+        let mut tx = self.store().begin_read().await?;
+        let mut transfers = TransferCounts::default();
+        for (state, n) in tx.transfer_state_counts().await? {
+            match state.as_str() {
+                "open" => transfers.open = n,
+                "completed" => transfers.completed = n,
+                "rejected" => transfers.rejected = n,
+                "cancelled" => transfers.cancelled = n,
+                _ => {}
+            }
+        }
+        transfers.overdue = tx
+            .transfers(&TransferFilter {
+                path_prefix: "/".into(),
+                overdue: true,
+                ..TransferFilter::default()
+            })
+            .await?
+            .len() as i64;
+        let relation_states = tx
+            .instance_state_counts("relation")
+            .await?
+            .into_iter()
+            .collect();
+        Ok(RelationPart {
+            members_graduated,
+            transfers,
+            relation_states,
+            sweep,
+            deletion_attempts,
+            deletions_refused,
+            transitions,
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// A relation command of the demo; any refusal is an error (the scenario is built not to meet one).
+    async fn rel(&self, actor: &Actor, member: &str, cmd: RelationCommand) -> EngineResult<()> {
+        self.relation(actor, member, &cmd).await.map(|_| ())
+    }
+
+    /// A member-initiated transfer to the employer's branch: requested, approved by the class branch, then
+    /// by the employer's committee (TRF_INITIATOR, both sides) on the three `dates`.
+    async fn to_employer(
+        &self,
+        cast: &Cast,
+        class: &str,
+        member: &str,
+        dates: [Date; 3],
+    ) -> EngineResult<()> {
+        let job = by_member(dates[0], EMPLOYER_BRANCH, Destination::Employment);
+        self.rel(&cast.graduate, member, job).await?;
+        let outgoing_side = RelationCommand::Approve {
+            date: dates[1],
+            org: class.to_owned(),
+        };
+        self.rel(&cast.secretary, member, outgoing_side).await?;
+        self.rel(&cast.receiving, member, approve(dates[2], EMPLOYER))
+            .await
+    }
+
+    /// A transfer to the street committee requested by the school: approved by the committee, which then
+    /// assigns its branch (TRF_BRANCH_ONLY), on the three `dates`.
+    async fn to_township(&self, cast: &Cast, member: &str, dates: [Date; 3]) -> EngineResult<()> {
+        let job = outgoing(dates[0], TOWNSHIP, Destination::Employment);
+        self.rel(&cast.school, member, job).await?;
+        self.rel(&cast.receiving, member, approve(dates[1], TOWNSHIP))
+            .await?;
+        let assign = RelationCommand::AssignBranch {
+            date: dates[2],
+            org: TOWNSHIP.into(),
+            branch: TOWNSHIP_BRANCH.into(),
+        };
+        self.rel(&cast.receiving, member, assign).await
     }
 
     /// Entries in the transition log.
