@@ -11,7 +11,9 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tuanji_engine::admission::{AdmissionCommand, Application};
+use tuanji_engine::audit::{check_proof, InclusionProof, Signer};
 use tuanji_engine::demo::DemoConfig;
+use tuanji_engine::export::{ExportFormat, LogQuery};
 use tuanji_engine::relation::{RelationCommand, RelationOutcome, TransferView};
 use tuanji_engine::{with_engine, Actor, AnyEngine, EngineError, DEFAULT_DATABASE_URL};
 use tuanji_workflow::relation::{Destination, Initiator, RetentionReason};
@@ -116,16 +118,15 @@ enum Cmd {
     },
     /// The transition log, oldest first.
     Log {
-        /// Only this person (resident ID, development number or instance id).
-        #[arg(long)]
-        member: Option<String>,
-        /// At most this many entries.
-        #[arg(long)]
-        limit: Option<i64>,
+        #[command(flatten)]
+        select: Select,
         /// Print JSON.
         #[arg(long)]
         json: bool,
     },
+    /// The tamper-evident log for auditors: keys, signed checkpoints, verification, proofs, export.
+    #[command(subcommand)]
+    Audit(AuditCmd),
     /// Workflow files.
     #[command(subcommand)]
     Workflows(WorkflowsCmd),
@@ -143,6 +144,134 @@ enum Cmd {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// A selection of the transition log; every condition given must hold.
+#[derive(Args, Clone)]
+struct Select {
+    /// Only this person (resident ID, development number or instance id).
+    #[arg(long)]
+    member: Option<String>,
+    /// Only entries of this organisation's subtree (code).
+    #[arg(long)]
+    org: Option<String>,
+    /// Only this workflow (admission, relation, standing, audit).
+    #[arg(long)]
+    workflow: Option<String>,
+    /// Only this command (e.g. approve).
+    #[arg(long)]
+    command: Option<String>,
+    /// Only entries that checked this rule code (e.g. TRF_NO_DELETE).
+    #[arg(long)]
+    rule: Option<String>,
+    /// Only this actor.
+    #[arg(long)]
+    actor_is: Option<String>,
+    /// Effective on or after this date.
+    #[arg(long, value_parser = date)]
+    from: Option<NaiveDate>,
+    /// Effective on or before this date.
+    #[arg(long, value_parser = date)]
+    to: Option<NaiveDate>,
+    /// At most this many entries (oldest first).
+    #[arg(long)]
+    limit: Option<i64>,
+}
+
+impl Select {
+    fn query(&self) -> LogQuery {
+        LogQuery {
+            member: self.member.clone(),
+            org: self.org.clone(),
+            workflow: self.workflow.clone(),
+            command: self.command.clone(),
+            rule: self.rule.clone(),
+            actor: self.actor_is.clone(),
+            from: self.from,
+            to: self.to,
+            limit: self.limit,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportArg {
+    /// One JSON object per line.
+    Jsonl,
+    /// CSV, UTF-8 with BOM (opens in Excel).
+    Csv,
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Create a signing key: the private key goes to --out (mode 0600), the public key is stored and printed.
+    Keygen {
+        /// Key name (no spaces or `+`), e.g. 海淀区团委-audit or haidian-audit.
+        #[arg(long)]
+        name: String,
+        /// Private key file to create (never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Take a signed checkpoint of the log now.
+    Checkpoint {
+        /// Private key file.
+        #[arg(long, env = "TUANJI_AUDIT_KEY")]
+        key: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the stored checkpoints.
+    Checkpoints {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify the whole log: leaves, chain, checkpoints and signatures, a trusted checkpoint, and a replay of every
+    /// transition against the workflow tables and the stored records. Exit 1 at the first fault.
+    Verify {
+        /// A checkpoint the auditor kept (its signed text).
+        #[arg(long, requires = "key")]
+        trusted: Option<PathBuf>,
+        /// The public key text the trusted checkpoint is signed with.
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write an inclusion proof of entry --seq against the latest checkpoint covering it.
+    Prove {
+        /// Entry.
+        #[arg(long)]
+        seq: i64,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check an inclusion proof offline with the public key text (no database needed).
+    CheckProof {
+        /// The proof file.
+        file: PathBuf,
+        /// The public key text file.
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Export a selection of the log with its hashes; ID numbers masked unless --unmasked (which is logged).
+    Export {
+        #[command(flatten)]
+        select: Select,
+        /// Format.
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: ExportArg,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Full resident ID numbers (auditor or system_admin; recorded in the log).
+        #[arg(long)]
+        unmasked: bool,
     },
 }
 
@@ -801,6 +930,26 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     if let Cmd::Workflows(w) = &cli.cmd {
         return workflows(w);
     }
+    if let Cmd::Audit(AuditCmd::CheckProof { file, key }) = &cli.cmd {
+        let proof: InclusionProof = serde_json::from_slice(&read(file)?)
+            .map_err(|e| input(format!("{} is not an inclusion proof: {e}", file.display())))?;
+        let vkey = String::from_utf8(read(key)?)
+            .map_err(|_| input(format!("{} is not UTF-8 text", key.display())))?;
+        let cp = check_proof(&proof, &vkey)?;
+        println!(
+            "ok: entry {} ({} `{}` {} → {}, effective {}) is in the log of {} entries signed by {} (root {})",
+            proof.entry.seq,
+            proof.entry.workflow,
+            proof.entry.command,
+            proof.entry.from_state,
+            proof.entry.to_state,
+            proof.entry.effective_date,
+            cp.size,
+            proof.key_name,
+            hex::encode(cp.root)
+        );
+        return Ok(());
+    }
     // Reading from a SQLite file that does not exist is a mistake (a typo in the path), not a new database.
     let reads = matches!(
         cli.cmd,
@@ -809,6 +958,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             | Cmd::Member(MemberCmd::Show { .. })
             | Cmd::Transfer(TransferCmd::Show { .. } | TransferCmd::List { .. })
             | Cmd::Log { .. }
+            | Cmd::Audit(
+                AuditCmd::Checkpoints { .. }
+                    | AuditCmd::Verify { .. }
+                    | AuditCmd::Prove { .. }
+                    | AuditCmd::Export { .. }
+            )
             | Cmd::Admission(AdmissionCmd::Replay { .. })
     );
     if let Some(path) = tuanji_store_sqlite::file_path(&cli.database_url) {
@@ -835,12 +990,32 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         | Cmd::Admission(AdmissionCmd::Archive { file, .. }) => check_file(file)?,
         _ => {}
     }
-    let engine = AnyEngine::connect(&cli.database_url).await?;
+    let mut engine = AnyEngine::connect(&cli.database_url).await?;
+    // Automatic checkpoints when a signing key is configured.
+    if let Ok(path) = std::env::var("TUANJI_AUDIT_KEY") {
+        if !path.trim().is_empty() && !matches!(cli.cmd, Cmd::Audit(_)) {
+            let every = env_number("TUANJI_CHECKPOINT_EVERY")?.or(Some(10_000));
+            let minutes = env_number("TUANJI_CHECKPOINT_MINUTES")?.or(Some(60));
+            engine = engine.with_signer(Signer::from_file(Path::new(&path), every, minutes)?);
+        }
+    }
     let actor = Actor {
         name: cli.actor.clone(),
         role: cli.role.clone(),
     };
     with_engine!(&engine, e => dispatch(e, &actor, cli.cmd, &cli.database_url).await)
+}
+
+/// A whole number from an environment variable, if set.
+fn env_number(var: &str) -> Result<Option<i64>, Failure> {
+    match std::env::var(var) {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| input(format!("{var}={v:?} is not a whole number"))),
+        _ => Ok(None),
+    }
 }
 
 fn workflows(cmd: &WorkflowsCmd) -> Result<(), Failure> {
@@ -1234,12 +1409,9 @@ async fn dispatch<S: tuanji_store::Store>(
             let out = e.relation(actor, &who, &cmd).await?;
             print_relation(&out);
         }
-        Cmd::Log {
-            member,
-            limit,
-            json,
-        } => {
-            let rows = e.log(member.as_deref(), limit).await?;
+        Cmd::Audit(cmd) => audit(e, actor, cmd).await?,
+        Cmd::Log { select, json } => {
+            let rows = e.log_query(&select.query()).await?;
             if json {
                 // rule_codes and payload are stored as JSON text: show them as JSON, not as strings.
                 let mut out = Vec::with_capacity(rows.len());
@@ -1310,6 +1482,162 @@ async fn dispatch<S: tuanji_store::Store>(
                 print_json(&s)?;
             } else {
                 print_demo(&s);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn audit<S: tuanji_store::Store>(
+    e: &tuanji_engine::Engine<S>,
+    actor: &Actor,
+    cmd: AuditCmd,
+) -> Result<(), Failure> {
+    match cmd {
+        AuditCmd::Keygen { name, out } => {
+            let vkey = e.audit_keygen(&name, &out).await?;
+            println!(
+                "private key written to {} (mode 0600); keep it outside the database",
+                out.display()
+            );
+            println!("public key (give it to auditors):\n{vkey}");
+        }
+        AuditCmd::Checkpoint { key, json } => {
+            let c = e.audit_checkpoint(&key, "on_demand").await?;
+            if json {
+                print_json(&c)?;
+            } else {
+                print!("checkpoint {} of {} entries:\n{}", c.id, c.size, c.note);
+            }
+        }
+        AuditCmd::Checkpoints { json } => {
+            let list = e.audit_checkpoints().await?;
+            if json {
+                print_json(&list)?;
+            } else {
+                let mut t = table(&["id", "size", "root", "key", "reason", "taken (UTC)"]);
+                for c in &list {
+                    t.add_row(vec![
+                        c.id.to_string(),
+                        c.size.to_string(),
+                        hex::encode(&c.root),
+                        c.key_name.clone(),
+                        c.reason.clone(),
+                        c.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                    ]);
+                }
+                println!("{t}\n{} checkpoint(s)", list.len());
+            }
+        }
+        AuditCmd::Verify { trusted, key, json } => {
+            let texts = match (&trusted, &key) {
+                (Some(t), Some(k)) => Some((
+                    String::from_utf8(read(t)?)
+                        .map_err(|_| input("the trusted checkpoint is not UTF-8"))?,
+                    String::from_utf8(read(k)?).map_err(|_| input("the key file is not UTF-8"))?,
+                )),
+                _ => None,
+            };
+            let pb = progress_bar("entries");
+            let r = e
+                .audit_verify(
+                    texts.as_ref().map(|(t, k)| (t.as_str(), k.as_str())),
+                    &|done, total| show(&pb, "entries", done, total),
+                )
+                .await;
+            pb.finish_and_clear();
+            let r = r?;
+            if json {
+                print_json(&r)?;
+            } else {
+                println!(
+                    "{} entries, {} checkpoint(s), {} record(s) replayed; root {}",
+                    r.entries, r.checkpoints, r.instances, r.root
+                );
+            }
+            if let Some(f) = &r.fault {
+                return Err(Failure {
+                    code: None,
+                    message: format!(
+                        "verification failed at {}: {:?}: {}",
+                        match (f.seq, f.checkpoint) {
+                            (Some(s), Some(c)) => format!("seq {s} (checkpoint {c})"),
+                            (Some(s), None) => format!("seq {s}"),
+                            (None, Some(c)) => format!("checkpoint {c}"),
+                            (None, None) => "the stored records".into(),
+                        },
+                        f.kind,
+                        f.detail
+                    ),
+                    status: 1,
+                });
+            }
+            if !json {
+                println!("ok: the log verifies");
+            }
+        }
+        AuditCmd::Prove { seq, out } => {
+            let p = e.audit_prove(seq).await?;
+            let text = serde_json::to_string_pretty(&p).map_err(|e| input(e.to_string()))?;
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, format!("{text}\n"))
+                        .map_err(|e| input(format!("cannot write {}: {e}", path.display())))?;
+                    println!(
+                        "inclusion proof of entry {seq} in {} entries written to {}",
+                        p.size,
+                        path.display()
+                    );
+                }
+                None => println!("{text}"),
+            }
+        }
+        AuditCmd::CheckProof { .. } => {}
+        AuditCmd::Export {
+            select,
+            format,
+            out,
+            unmasked,
+        } => {
+            let format = match format {
+                ExportArg::Jsonl => ExportFormat::JsonLines,
+                ExportArg::Csv => ExportFormat::Csv,
+            };
+            let n = match &out {
+                Some(path) => {
+                    // Write to a temporary file next to the target and rename: no half-written exports.
+                    let tmp = path.with_extension("partial");
+                    let mut f = std::fs::File::create(&tmp)
+                        .map_err(|e| input(format!("cannot create {}: {e}", tmp.display())))?;
+                    let n = e
+                        .audit_export(actor, &select.query(), format, unmasked, &mut f)
+                        .await;
+                    let n = match n {
+                        Ok(n) => n,
+                        Err(err) => {
+                            let _ = std::fs::remove_file(&tmp);
+                            return Err(err.into());
+                        }
+                    };
+                    std::fs::rename(&tmp, path)
+                        .map_err(|e| input(format!("cannot write {}: {e}", path.display())))?;
+                    n
+                }
+                None => {
+                    let mut buf = Vec::new();
+                    let n = e
+                        .audit_export(actor, &select.query(), format, unmasked, &mut buf)
+                        .await?;
+                    print!("{}", String::from_utf8_lossy(&buf));
+                    n
+                }
+            };
+            if let Some(path) = out {
+                println!(
+                    "{n} entr{} exported to {}",
+                    if n == 1 { "y" } else { "ies" },
+                    path.display()
+                );
             }
         }
     }

@@ -450,6 +450,14 @@ impl<S: Store> Engine<S> {
         }))
     }
 
+    /// The stored checkpoints, oldest first.
+    ///
+    /// Errors: store errors.
+    pub async fn audit_checkpoints(&self) -> EngineResult<Vec<CheckpointRow>> {
+        let mut tx = self.store().begin_read().await?;
+        Ok(tx.checkpoints().await?)
+    }
+
     /// Merkle root and chain head of entries 1..=size.
     async fn root_at(&self, tx: &mut S::Tx, size: i64) -> EngineResult<(Hash, Hash)> {
         let mut b = MerkleBuilder::new();
