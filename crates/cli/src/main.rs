@@ -1402,6 +1402,31 @@ async fn dispatch<S: tuanji_store::Store>(
                         a.id, a.workflow, a.state, a.version
                     );
                 }
+                if let Some(r) = &v.relation {
+                    println!(
+                        "relation {}: {} at {} since {}{}{}",
+                        r.id,
+                        r.state,
+                        r.data.branch,
+                        r.data.since.map_or_else(|| "-".into(), |d| d.to_string()),
+                        r.data
+                            .graduated_on
+                            .map(|d| format!(", graduated {d}"))
+                            .unwrap_or_default(),
+                        r.data
+                            .from_branch
+                            .as_ref()
+                            .map(|b| format!(", came from {b}"))
+                            .unwrap_or_default()
+                    );
+                }
+                if let Some(m) = v.member.as_ref().filter(|m| m.deleted_on.is_some()) {
+                    println!(
+                        "deleted on {} ({}); the record is kept",
+                        m.deleted_on.map_or_else(String::new, |d| d.to_string()),
+                        m.deletion_reason.as_deref().unwrap_or("")
+                    );
+                }
             }
         }
         Cmd::Member(m) => {
