@@ -1076,6 +1076,40 @@ impl TestApp {
             }
         }
     }
+
+    // ------------------------------------------------------------------ audit
+
+    /// `Engine::audit_keygen`: a signing key `name` whose private key is written to `out` (mode 0600);
+    /// returns the public key (C2SP vkey text).
+    pub async fn audit_keygen(&self, name: &str, out: &std::path::Path) -> EngineResult<String> {
+        with_engine!(&self.engine, e => e.audit_keygen(name, out).await)
+    }
+
+    /// `Engine::audit_checkpoint`: a signed checkpoint of the log as it is now, with the key in `key_file`.
+    pub async fn audit_checkpoint(
+        &self,
+        key_file: &std::path::Path,
+        reason: &str,
+    ) -> EngineResult<tuanji_store::CheckpointRow> {
+        with_engine!(&self.engine, e => e.audit_checkpoint(key_file, reason).await)
+    }
+
+    /// `Engine::audit_verify` against the auditor's `trusted` checkpoint (note text, vkey text), if any,
+    /// without progress output.
+    pub async fn audit_verify(
+        &self,
+        trusted: Option<(&str, &str)>,
+    ) -> EngineResult<tuanji_engine::audit::VerifyReport> {
+        with_engine!(&self.engine, e => e.audit_verify(trusted, &|_, _| {}).await)
+    }
+
+    /// `Engine::audit_prove`: the inclusion proof of entry `seq` against the latest checkpoint covering it.
+    pub async fn audit_prove(
+        &self,
+        seq: i64,
+    ) -> EngineResult<tuanji_engine::audit::InclusionProof> {
+        with_engine!(&self.engine, e => e.audit_prove(seq).await)
+    }
 }
 
 async fn branch_counts<S: Store>(e: &Engine<S>, code: &str) -> BranchCounts {
