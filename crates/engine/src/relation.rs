@@ -1147,13 +1147,7 @@ impl<S: Store> Engine<S> {
         tx: &mut S::Tx,
         id: Uuid,
     ) -> EngineResult<Option<TransferView>> {
-        let rows = tx
-            .transfers(&TransferFilter {
-                path_prefix: "/".into(),
-                ..TransferFilter::default()
-            })
-            .await?;
-        match rows.into_iter().find(|r| r.id == id) {
+        match tx.transfer(id).await? {
             Some(r) => Ok(Some(self.view_of(tx, r).await?)),
             None => Ok(None),
         }
@@ -1212,6 +1206,7 @@ impl<S: Store> Engine<S> {
                 incoming,
                 overdue,
                 open,
+                person_id: None,
             })
             .await?;
         let mut out = Vec::with_capacity(rows.len());
@@ -1234,11 +1229,12 @@ impl<S: Store> Engine<S> {
         let rows = tx
             .transfers(&TransferFilter {
                 path_prefix: "/".into(),
+                person_id: Some(p.id),
                 ..TransferFilter::default()
             })
             .await?;
         let mut out = Vec::new();
-        for r in rows.into_iter().filter(|r| r.person_id == p.id) {
+        for r in rows {
             out.push(self.view_of(&mut tx, r).await?);
         }
         Ok((state, out))

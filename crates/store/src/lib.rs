@@ -227,6 +227,8 @@ pub struct TransferFilter {
     pub overdue: bool,
     /// Only open transfers.
     pub open: bool,
+    /// Only this person's transfers.
+    pub person_id: Option<Uuid>,
 }
 
 /// A transition-log entry to append; the store assigns `seq`, `entry_id`, `recorded_at` and the hashes.
@@ -644,6 +646,11 @@ pub trait StoreTx: Send {
     // --- transfers
     /// Inserts or replaces a transfer; a second open transfer of a person is `StoreError::Unique` (TRF_ONE_OPEN).
     fn upsert_transfer(&mut self, t: &TransferRow) -> impl Future<Output = StoreResult<()>> + Send;
+    /// One transfer by id.
+    fn transfer(
+        &mut self,
+        id: Uuid,
+    ) -> impl Future<Output = StoreResult<Option<TransferRow>>> + Send;
     /// The person's open transfer.
     fn open_transfer(
         &mut self,

@@ -635,6 +635,16 @@ macro_rules! sql_tx_impl {
                 Ok(())
             }
 
+            async fn transfer(
+                &mut self,
+                id: $crate::__Uuid,
+            ) -> $crate::StoreResult<Option<$crate::TransferRow>> {
+                Ok($crate::sqlx::query_as("SELECT * FROM transfers WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *self.0)
+                    .await?)
+            }
+
             async fn open_transfer(
                 &mut self,
                 person_id: $crate::__Uuid,
@@ -664,10 +674,11 @@ macro_rules! sql_tx_impl {
                 if f.overdue {
                     sql.push_str(" AND t.overdue_on IS NOT NULL");
                 }
-                sql.push_str(" ORDER BY t.requested_on, t.id");
+                sql.push_str(" AND ($3 IS NULL OR t.person_id = $3) ORDER BY t.requested_on, t.id");
                 Ok($crate::sqlx::query_as(&sql)
                     .bind(&f.path_prefix)
                     .bind(upper)
+                    .bind(f.person_id)
                     .fetch_all(&mut *self.0)
                     .await?)
             }
