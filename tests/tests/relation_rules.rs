@@ -1945,3 +1945,51 @@ both_backends!(
         assert_eq!(app.counts().await.persons, before.persons + 1);
     }
 );
+
+// Effective dates follow the relation's history: a command dated before the relation's last change (the
+// graduation, the start of the stay) is refused and writes nothing; graduation skips members admitted after it.
+both_backends!(
+    relation_commands_dated_before_the_last_change_are_refused,
+    |app| async move {
+        let app = app.with_graduates().await;
+        let grad = app.members(SENIOR).good[0].clone();
+        let size = app.log(None).await.len();
+        match app
+            .relation(&grad, None, &retain_no_job(d(2026, 6, 30), None))
+            .await
+        {
+            Err(EngineError::Input(m)) => assert_eq!(
+                m,
+                "`retain` is dated 2026-06-30, before the relation's last change on 2026-07-01"
+            ),
+            other => panic!("expected an input error, got {other:?}"),
+        }
+        let stay = app.members(NON_GRADUATING).good[0].clone();
+        let early = request(
+            d(2025, 5, 3),
+            STREET_BRANCH,
+            Destination::Move,
+            Initiator::Member,
+            None,
+        );
+        match app.relation(&stay, member(), &early).await {
+        Err(EngineError::Input(m)) => assert_eq!(
+            m,
+            "`request_transfer` is dated 2025-05-03, before the relation's last change on 2025-05-04"
+        ),
+        other => panic!("expected an input error, got {other:?}"),
+    }
+        assert_eq!(app.log(None).await.len(), size);
+        // The same day as the last change is accepted.
+        expect_ok(
+            app.relation(&grad, None, &retain_no_job(d(2026, 7, 1), None))
+                .await,
+            "retain",
+        );
+        // A class graduated on 2025-05-01: its members admitted 2025-05-04 are skipped, not graduated.
+        expect_ok(app.mark_graduating(JUNIOR, d(2025, 5, 1)).await, "mark");
+        let r = expect_ok(app.graduate(JUNIOR, d(2025, 5, 1)).await, "graduate");
+        assert_eq!(r.graduated, 0);
+        assert_eq!(r.skipped, vec![("joined_after_graduation".to_owned(), 5)]);
+    }
+);

@@ -290,6 +290,25 @@ fn fact(o: &OrgRow) -> OrgFact {
     }
 }
 
+/// The latest effective date recorded in a stay's data (start, graduation, retention, lost contact, suspension,
+/// the end of the last transfer).
+fn last_change(d: &RelationData) -> Option<Date> {
+    [
+        d.since,
+        d.graduated_on,
+        d.retention.as_ref().map(|r| r.since),
+        d.lost_contact_on,
+        d.suspension.as_ref().map(|s| s.from),
+        // An open transfer or report-in is answered by decisions checked against its own date.
+        d.transfer
+            .as_ref()
+            .and_then(|t| t.outcome.map(|(_, on)| on)),
+    ]
+    .into_iter()
+    .flatten()
+    .max()
+}
+
 fn corrupt(e: impl std::fmt::Display) -> EngineError {
     EngineError::Store(StoreError::Corrupt(e.to_string()))
 }
@@ -554,6 +573,14 @@ impl<S: Store> Engine<S> {
                 )
                 .into());
             }
+        }
+        // Effective dates follow the relation's history: nothing is dated before its last change.
+        if let Some(last) = last_change(&live.data).filter(|d| cmd.date() < *d) {
+            return Err(EngineError::Input(format!(
+                "`{}` is dated {}, before the relation's last change on {last}",
+                cmd.command(),
+                cmd.date()
+            )));
         }
         let t = def.transition(&live.state, cmd.command())?;
         let role = role_for(actor, t, def)?;
@@ -1331,7 +1358,10 @@ impl<S: Store> Engine<S> {
         };
         let chunk = 2000;
         for (i, m) in members.iter().enumerate() {
-            if m.standing == "annulled" {
+            if m.membership_date > on {
+                // Admitted after the graduation date: not a graduate of this class.
+                *skipped.entry("joined_after_graduation".into()).or_default() += 1;
+            } else if m.standing == "annulled" {
                 *skipped.entry("annulled".into()).or_default() += 1;
             } else if let Some(inst) = live.get(&m.person_id) {
                 if inst.state != "at_branch" {
@@ -1380,7 +1410,9 @@ impl<S: Store> Engine<S> {
         }
         tx.insert_instances(&new_instances).await?;
         let last_seq = tx.append_logs(&entries).await?;
-        tx.set_graduation(b.id, on).await?;
+        if b.graduation_date.is_none() {
+            tx.set_graduation(b.id, on).await?;
+        }
         tx.commit().await?;
         progress(total, total);
         if let Err(e) = self.maybe_checkpoint().await {
