@@ -433,6 +433,14 @@ impl<S: Store> Engine<S> {
         Ok(Some(row))
     }
 
+    /// [`Engine::maybe_checkpoint`] after a committed command: the command stands either way, so a failed
+    /// checkpoint is reported as a warning naming the command to run, not as the command's error.
+    pub(crate) async fn checkpoint_after_commit(&self) {
+        if let Err(e) = self.maybe_checkpoint().await {
+            tracing::warn!(error = %e, "the automatic checkpoint failed; run `tuanji audit checkpoint`");
+        }
+    }
+
     /// The checkpoint a completed transfer records: a fresh one when a signer is configured (reason
     /// `transfer`), else the latest stored one, if any.
     pub(crate) async fn transfer_checkpoint(

@@ -191,10 +191,7 @@ impl<S: Store> Engine<S> {
                     tokio::time::sleep(std::time::Duration::from_millis(10 << attempt)).await;
                 }
                 Ok(v) => {
-                    // The command is committed; a checkpoint that fails is reported, not hidden.
-                    if let Err(e) = self.maybe_checkpoint().await {
-                        tracing::warn!(error = %e, "the automatic checkpoint failed; run `tuanji audit checkpoint`");
-                    }
+                    self.checkpoint_after_commit().await;
                     return Ok(v);
                 }
                 other => return other,

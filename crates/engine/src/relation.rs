@@ -1012,17 +1012,9 @@ impl<S: Store> Engine<S> {
         };
         let b = self.org(tx, &to_branch).await?;
         let facts = RelationFacts {
-            policy: &self.relation_policy,
-            data: &live.data,
-            state: &live.state,
-            step: &step,
-            role: &role,
-            acting: None,
-            acting_covers_branch: false,
-            acting_covers_target: false,
             target: Some(fact(&b)),
             target_inside: true,
-            open_elsewhere: None,
+            ..RelationFacts::new(&self.relation_policy, &live.data, &live.state, &step, &role)
         };
         for g in &t.guards {
             check_guard(g, &facts)?;
@@ -1056,17 +1048,9 @@ impl<S: Store> Engine<S> {
             checkpoint,
         };
         let facts = RelationFacts {
-            policy: &self.relation_policy,
-            data: &live.data,
-            state: NEW,
-            step: &step,
-            role,
-            acting: None,
-            acting_covers_branch: false,
-            acting_covers_target: false,
             target: Some(fact(&to)),
             target_inside: true,
-            open_elsewhere: None,
+            ..RelationFacts::new(&self.relation_policy, &live.data, NEW, &step, role)
         };
         for g in &t.guards {
             check_guard(g, &facts)?;
@@ -1415,9 +1399,7 @@ impl<S: Store> Engine<S> {
         }
         tx.commit().await?;
         progress(total, total);
-        if let Err(e) = self.maybe_checkpoint().await {
-            tracing::warn!(error = %e, "the automatic checkpoint failed; run `tuanji audit checkpoint`");
-        }
+        self.checkpoint_after_commit().await;
         let mut skipped: Vec<(String, usize)> = skipped.into_iter().collect();
         skipped.sort();
         Ok(GraduationReport {
@@ -1581,9 +1563,7 @@ impl<S: Store> Engine<S> {
         }
         report.entries = logged.len();
         tx.commit().await?;
-        if let Err(e) = self.maybe_checkpoint().await {
-            tracing::warn!(error = %e, "the automatic checkpoint failed; run `tuanji audit checkpoint`");
-        }
+        self.checkpoint_after_commit().await;
         Ok(report)
     }
 
@@ -1595,19 +1575,7 @@ impl<S: Store> Engine<S> {
         step: &RelationStep,
         role: &str,
     ) -> EngineResult<bool> {
-        let facts = RelationFacts {
-            policy: &self.relation_policy,
-            data: &live.data,
-            state: &live.state,
-            step,
-            role,
-            acting: None,
-            acting_covers_branch: false,
-            acting_covers_target: false,
-            target: None,
-            target_inside: false,
-            open_elsewhere: None,
-        };
+        let facts = RelationFacts::new(&self.relation_policy, &live.data, &live.state, step, role);
         Ok(t.guards.iter().all(|g| check_guard(g, &facts).is_ok()))
     }
 

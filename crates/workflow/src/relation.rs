@@ -705,6 +705,32 @@ pub struct RelationFacts<'a> {
     pub open_elsewhere: Option<String>,
 }
 
+impl<'a> RelationFacts<'a> {
+    /// Facts with no acting organisation, no target and no other open transfer: what the sweep's steps and the
+    /// engine's follow-up steps (`complete`, `receive`) start from.
+    pub fn new(
+        policy: &'a RelationPolicy,
+        data: &'a RelationData,
+        state: &'a str,
+        step: &'a RelationStep,
+        role: &'a str,
+    ) -> Self {
+        RelationFacts {
+            policy,
+            data,
+            state,
+            step,
+            role,
+            acting: None,
+            acting_covers_branch: false,
+            acting_covers_target: false,
+            target: None,
+            target_inside: false,
+            open_elsewhere: None,
+        }
+    }
+}
+
 fn refuse(code: RuleCode, msg: String) -> Result<(), RuleViolation> {
     Err(RuleViolation::new(code, msg))
 }
