@@ -30,6 +30,30 @@ pub fn age_on(birth: Date, on: Date) -> u32 {
     u32::try_from(full).unwrap_or(0)
 }
 
+/// The date on which a person born on `birth` reaches `years` full years (周岁): their `years`-th
+/// birthday. Consistent with [`age_on`]: someone born on 29 February reaches it on 1 March when the
+/// year is a common year (`age_on(birth, birthday_at(birth, years)) == years`, and the day before
+/// they are one year younger). This is the effective date of the age-out at 28 (`STD_AGE_OUT`,
+/// 团章 Art. 1, DOMAIN-SOURCES §2). Saturates at [`Date::MAX`] when the year cannot be represented.
+///
+/// ```
+/// use tuanji_domain::{birthday_at, Date};
+/// let birth = Date::from_ymd_opt(2000, 2, 29).expect("valid date");
+/// assert_eq!(birthday_at(birth, 28), Date::from_ymd_opt(2028, 2, 29).expect("valid date"));
+/// assert_eq!(birthday_at(birth, 27), Date::from_ymd_opt(2027, 3, 1).expect("valid date"));
+/// ```
+pub fn birthday_at(birth: Date, years: u32) -> Date {
+    let Some(year) = i32::try_from(years)
+        .ok()
+        .and_then(|y| birth.year().checked_add(y))
+    else {
+        return Date::MAX;
+    };
+    Date::from_ymd_opt(year, birth.month(), birth.day())
+        .or_else(|| Date::from_ymd_opt(year, 3, 1))
+        .unwrap_or(Date::MAX)
+}
+
 /// `d` plus `n` calendar months. When the day does not exist in the target month, the result is
 /// that month's last day: 2026-08-31 + 1 month = 2026-09-30, 2024-01-31 + 1 month = 2024-02-29.
 ///
@@ -77,6 +101,37 @@ mod tests {
         let birth = d(1998, 7, 1);
         assert_eq!(age_on(birth, d(2026, 6, 30)), 27);
         assert_eq!(age_on(birth, d(2026, 7, 1)), 28);
+    }
+
+    #[test]
+    fn std_age_out_birthday_at_28_is_the_birthday() {
+        assert_eq!(birthday_at(d(1998, 7, 1), 28), d(2026, 7, 1));
+        assert_eq!(birthday_at(d(1998, 12, 31), 28), d(2026, 12, 31));
+    }
+
+    #[test]
+    fn std_age_out_leap_day_birth_reaches_28_on_1_march_in_a_common_year() {
+        // 2000-02-29: the 28th birthday falls in a leap year (2028), the 27th in a common one.
+        assert_eq!(birthday_at(d(2000, 2, 29), 28), d(2028, 2, 29));
+        assert_eq!(birthday_at(d(2000, 2, 29), 27), d(2027, 3, 1));
+        // 28 is a multiple of 4, so a 28th birthday is in a common year only across a century year:
+        // born 2072-02-29, 28 on 2100-03-01 (2100 is a common year).
+        assert_eq!(birthday_at(d(2072, 2, 29), 28), d(2100, 3, 1));
+        assert_eq!(age_on(d(2072, 2, 29), d(2100, 2, 28)), 27);
+        assert_eq!(age_on(d(2072, 2, 29), d(2100, 3, 1)), 28);
+        for birth in [d(2000, 2, 29), d(2072, 2, 29), d(1998, 7, 1)] {
+            for years in [14, 18, 27, 28] {
+                let day = birthday_at(birth, years);
+                assert_eq!(age_on(birth, day), years, "{birth} at {years}");
+                let before = day.pred_opt().expect("a day before");
+                assert_eq!(age_on(birth, before), years - 1, "{birth} before {years}");
+            }
+        }
+    }
+
+    #[test]
+    fn birthday_at_saturates_instead_of_panicking() {
+        assert_eq!(birthday_at(d(2000, 1, 1), u32::MAX), Date::MAX);
     }
 
     #[test]

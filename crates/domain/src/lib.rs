@@ -10,11 +10,13 @@
 //! - [`ids`]: the resident identity number (公民身份号码, GB 11643-1999), [`ResidentId`].
 //! - [`age`]: full years on a date ([`age_on`]) and calendar-month arithmetic ([`add_months`]).
 //! - [`calendar`]: China's working-day calendar ([`WorkingCalendar`]).
+//! - [`dues`]: League dues (团费) by calendar month in fen ([`YearMonth`], [`arrears`], [`trailing_gap`]).
 //! - [`number`]: the development number (发展团员编号), [`DevelopmentNumber`].
 //! - [`org`]: organisation codes, kinds and school levels, and the graduating-class cap.
 
 pub mod age;
 pub mod calendar;
+pub mod dues;
 pub mod ids;
 pub mod number;
 pub mod org;
@@ -24,8 +26,9 @@ pub mod rules;
 /// caller turns an instant into a China date before calling in.
 pub use chrono::NaiveDate as Date;
 
-pub use age::{add_months, age_on};
+pub use age::{add_months, age_on, birthday_at};
 pub use calendar::{CalendarError, WorkingCalendar};
+pub use dues::{arrears, format_yuan, trailing_gap, Arrears, Gap, YearMonth, YearMonthError};
 pub use ids::{check_character, mask_id_like, ResidentId, Sex};
 pub use number::DevelopmentNumber;
 pub use org::{check_class_cap, OrgCode, OrgCodeError, OrgKind, SchoolLevel};

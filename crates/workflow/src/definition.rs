@@ -35,6 +35,16 @@ pub const LOCKED_STATES: &[&str] = &[
     "suspended",
 ];
 
+/// The standing machine (团籍), whose `[policy]` the loader validates (floor STD_AGE_OUT).
+pub const STANDING: &str = "standing";
+
+/// The Party recommendation machine (推优入党), whose `[policy]` the loader validates (floors PTY_*).
+pub const PARTY_RECOMMENDATION: &str = "party_recommendation";
+
+/// The annual evaluation machine (团员教育评议), whose `[policy]` the loader validates (floor
+/// EVL_GRADES).
+pub const EVALUATION: &str = "evaluation";
+
 /// The machine whose floor rules the loader enforces (团员发展).
 pub const ADMISSION: &str = "admission";
 
@@ -286,7 +296,11 @@ impl Definition {
     ///   `admitted` passes a transition with the guard `age_at_least` (ADM_AGE_MIN), every
     ///   transition into `admitted` from another state has the action
     ///   `assign_development_number` (ADM_NUMBER_REQUIRED), and `[policy]` is a valid
-    ///   [`AdmissionPolicy`] with `min_age` ≥ 14 (ADM_AGE_MIN). The state `admitted` must exist.
+    ///   [`AdmissionPolicy`] with `min_age` ≥ 14 (ADM_AGE_MIN). The state `admitted` must exist;
+    /// - for `relation`, `standing`, `party_recommendation` and `evaluation`, `[policy]` is valid
+    ///   ([`crate::relation::RelationPolicy`], [`crate::standing::StandingPolicy`],
+    ///   [`crate::party::PartyPolicy`], [`crate::evaluation::EvaluationPolicy`]), including their floors
+    ///   (STD_AGE_OUT, PTY_AGE, PTY_TENURE, PTY_SHARE, PTY_VALIDITY, EVL_GRADES).
     ///
     /// # Errors
     /// Every [`LoadError`] found, sorted by line (never empty). After a TOML syntax or shape
@@ -514,6 +528,21 @@ impl Definition {
             check_relation_floors(&mut errors, &definition);
             if let Err(e) = crate::relation::RelationPolicy::from_definition(&definition) {
                 errors.list.push(e);
+            }
+        }
+        if definition.name == STANDING {
+            if let Err(policy_errors) = crate::standing::StandingPolicy::check(&definition) {
+                errors.list.extend(policy_errors);
+            }
+        }
+        if definition.name == PARTY_RECOMMENDATION {
+            if let Err(policy_errors) = crate::party::PartyPolicy::check(&definition) {
+                errors.list.extend(policy_errors);
+            }
+        }
+        if definition.name == EVALUATION {
+            if let Err(policy_errors) = crate::evaluation::EvaluationPolicy::check(&definition) {
+                errors.list.extend(policy_errors);
             }
         }
         if definition.name == ADMISSION {

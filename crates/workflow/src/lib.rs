@@ -11,17 +11,20 @@
 pub mod admission;
 pub mod definition;
 pub mod error;
+pub mod evaluation;
 pub mod guards;
 pub mod names;
+pub mod party;
 pub mod policy;
 pub mod registry;
 pub mod relation;
+pub mod standing;
 
 use std::sync::OnceLock;
 
 pub use definition::{
-    Definition, StateDef, StateKind, TransitionDef, ADMISSION, ADMITTED, HISTORY, LOCKED_STATES,
-    NEW, RELATION,
+    Definition, StateDef, StateKind, TransitionDef, ADMISSION, ADMITTED, EVALUATION, HISTORY,
+    LOCKED_STATES, NEW, PARTY_RECOMMENDATION, RELATION, STANDING,
 };
 pub use error::LoadError;
 pub use policy::{AdmissionPolicy, MajorityBasis, MIN_AGE_FLOOR};
@@ -44,6 +47,14 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     (
         "workflows/audit.v1.toml",
         include_str!("../../../workflows/audit.v1.toml"),
+    ),
+    (
+        "workflows/party_recommendation.v1.toml",
+        include_str!("../../../workflows/party_recommendation.v1.toml"),
+    ),
+    (
+        "workflows/evaluation.v1.toml",
+        include_str!("../../../workflows/evaluation.v1.toml"),
     ),
 ];
 

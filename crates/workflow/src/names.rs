@@ -3,8 +3,7 @@
 //!
 //! A workflow file refers to Rust code only through these names; the loader refuses any other
 //! name, so nothing outside this table can run. The implementations live in [`crate::guards`].
-//! Only the admission machine (团员发展) has named guards, flags and actions so far; the rule
-//! codes and their sources are those of DOMAIN.md "Admission (§1)" and DOMAIN-SOURCES.md §1.
+//! The rule codes and their sources are those of DOMAIN.md and DOMAIN-SOURCES.md.
 
 use tuanji_domain::RuleCode;
 
@@ -52,15 +51,80 @@ pub const ACTIONS: &[(&str, RuleCode)] = &[
     ("void_development_number", RuleCode::AdmNumberRequired),
 ];
 
-/// Guards of the standing machine (团籍), version 1: registration of existing members.
+/// Guards of the standing machine (团籍), DOMAIN.md "Standing (§2)"; implementations in
+/// [`crate::standing::check_guard`].
 pub const STANDING_GUARDS: &[(&str, RuleCode)] = &[
     ("legacy_age", RuleCode::ImpLegacyAge),
     ("person_unique", RuleCode::IdUnique),
+    ("probation_decided", RuleCode::StdProbation),
+    ("probation_elapsed", RuleCode::StdProbation),
+    ("expel_decided", RuleCode::StdExpel),
+    ("no_pending_appeal", RuleCode::StdExpel),
+    ("appeal_valid", RuleCode::StdExpel),
+    ("age_out_due", RuleCode::StdAgeOut),
+    ("withdraw_decided", RuleCode::StdWithdraw),
+    ("removal_decided", RuleCode::StdLapse),
+    ("lapse_grounds", RuleCode::StdLapse),
+    ("unqualified_grounds", RuleCode::EvlUnqualified),
+    ("lapse_elapsed", RuleCode::StdLapse),
+    ("recommendation_held", RuleCode::PtyValidity),
+    ("recommendation_over", RuleCode::PtyValidity),
+    ("dues_valid", RuleCode::DueStudent),
+    ("post_valid", RuleCode::StdAgeOut),
 ];
 
-/// Actions of the standing machine, version 1.
-pub const STANDING_ACTIONS: &[(&str, RuleCode)] =
-    &[("record_legacy_number", RuleCode::AdmNumberRequired)];
+/// Flags of the standing machine.
+pub const STANDING_FLAGS: &[(&str, RuleCode)] = &[("over_age_post_holder", RuleCode::StdAgeOut)];
+
+/// Actions of the standing machine.
+pub const STANDING_ACTIONS: &[(&str, RuleCode)] = &[
+    ("record_legacy_number", RuleCode::AdmNumberRequired),
+    ("start_probation", RuleCode::StdProbation),
+    ("restore_rights", RuleCode::StdProbation),
+    ("start_recommendation_validity", RuleCode::PtyValidity),
+    ("record_dues", RuleCode::DueStudent),
+];
+
+/// Guards of the Party recommendation machine (推优入党), DOMAIN.md "Party recommendation (§5)";
+/// implementations in [`crate::party::check_guard`].
+pub const PARTY_GUARDS: &[(&str, RuleCode)] = &[
+    ("not_dated_ahead", RuleCode::WfNotAllowed),
+    ("age_range", RuleCode::PtyAge),
+    ("tenure", RuleCode::PtyTenure),
+    ("share", RuleCode::PtyShare),
+    ("meeting_passed", RuleCode::PtyMeeting),
+    ("grade_at_least", RuleCode::EvlGrades),
+    ("not_on_probation", RuleCode::StdProbation),
+    ("one_open", RuleCode::PtyValidity),
+    ("publicity_end_valid", RuleCode::PtyMeeting),
+    ("publicity_elapsed", RuleCode::PtyMeeting),
+    ("recommend_authority", RuleCode::PtyMeeting),
+    ("within_validity", RuleCode::PtyValidity),
+    ("validity_elapsed", RuleCode::PtyValidity),
+];
+
+/// Actions of the Party recommendation machine.
+pub const PARTY_ACTIONS: &[(&str, RuleCode)] = &[
+    ("compute_publicity_end", RuleCode::PtyMeeting),
+    ("start_validity", RuleCode::PtyValidity),
+    ("enter_standing", RuleCode::PtyValidity),
+];
+
+/// Guards of the annual evaluation machine (团员教育评议), DOMAIN.md "Evaluation and dues (§7, §8)";
+/// implementations in [`crate::evaluation::check_guard`].
+pub const EVALUATION_GUARDS: &[(&str, RuleCode)] = &[
+    ("attendance", RuleCode::EvlGrades),
+    ("excellent_cap", RuleCode::EvlGrades),
+    ("graded_members", RuleCode::EvlGrades),
+    ("approval_authority", RuleCode::EvlGrades),
+    ("reevaluation_due", RuleCode::EvlUnqualified),
+    ("advice_due", RuleCode::EvlUnqualified),
+    ("all_resolved", RuleCode::EvlUnqualified),
+];
+
+/// Flags of the annual evaluation machine.
+pub const EVALUATION_FLAGS: &[(&str, RuleCode)] =
+    &[("reevaluation_overdue", RuleCode::EvlUnqualified)];
 
 /// Guards of the relation machine (组织关系转接), DOMAIN.md "Organisation relation and transfer (§3, §4)".
 pub const RELATION_GUARDS: &[(&str, RuleCode)] = &[
@@ -151,7 +215,8 @@ impl MachineNames {
 }
 
 /// The names machine `machine` (the `[workflow] name` of a file) may use: the lists above for
-/// `admission` and `standing`, none for any other machine.
+/// `admission`, `standing`, `relation`, `party_recommendation` and `evaluation`, none for any other
+/// machine.
 pub fn for_machine(machine: &str) -> MachineNames {
     match machine {
         "admission" => MachineNames {
@@ -161,8 +226,18 @@ pub fn for_machine(machine: &str) -> MachineNames {
         },
         "standing" => MachineNames {
             guards: STANDING_GUARDS,
-            flags: &[],
+            flags: STANDING_FLAGS,
             actions: STANDING_ACTIONS,
+        },
+        "party_recommendation" => MachineNames {
+            guards: PARTY_GUARDS,
+            flags: &[],
+            actions: PARTY_ACTIONS,
+        },
+        "evaluation" => MachineNames {
+            guards: EVALUATION_GUARDS,
+            flags: EVALUATION_FLAGS,
+            actions: &[],
         },
         "relation" => MachineNames {
             guards: RELATION_GUARDS,

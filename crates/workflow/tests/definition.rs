@@ -206,8 +206,8 @@ fn builtin_registry_holds_admission_v1_with_the_hash_of_the_shipped_bytes() {
     let registry = builtin();
     assert_eq!(
         registry.len(),
-        4,
-        "admission v1, standing v1, relation v1 and audit v1"
+        6,
+        "admission v1, standing v1, relation v1, audit v1, party_recommendation v1 and evaluation v1"
     );
     assert_eq!(
         registry.get("audit", 1).map(|d| d
@@ -231,7 +231,7 @@ fn builtin_registry_holds_admission_v1_with_the_hash_of_the_shipped_bytes() {
         registry
             .get("standing", 1)
             .map(|d| (d.states.len(), d.transitions.len())),
-        Some((2, 2))
+        Some((9, 57))
     );
     let def = registry.get("admission", 1).expect("admission v1");
     assert_eq!(def.file, "workflows/admission.v1.toml");
@@ -267,6 +267,8 @@ fn builtin_registry_holds_admission_v1_with_the_hash_of_the_shipped_bytes() {
         vec![
             ("admission", 1),
             ("audit", 1),
+            ("evaluation", 1),
+            ("party_recommendation", 1),
             ("relation", 1),
             ("standing", 1)
         ]
