@@ -132,6 +132,23 @@ async fn audited(app: TestApp) -> Audited {
     }
 }
 
+/// The whole log exported as JSON Lines by an auditor, masked or not.
+async fn export(app: &TestApp, unmasked: bool) -> String {
+    let auditor = tuanji_engine::Actor {
+        name: "审计员".into(),
+        role: Some("auditor".into()),
+    };
+    let q = tuanji_engine::export::LogQuery::default();
+    let mut out = Vec::new();
+    expect_ok(
+        tuanji_engine::with_engine!(app.engine(), e => e
+            .audit_export(&auditor, &q, tuanji_engine::export::ExportFormat::JsonLines, unmasked, &mut out)
+            .await),
+        "export",
+    );
+    String::from_utf8(out).expect("UTF-8")
+}
+
 // ------------------------------------------------------------------ raw SQL, as an attacker
 
 fn hex(bytes: &[u8]) -> String {
@@ -227,7 +244,7 @@ fn hash_of(bytes: &[u8]) -> Hash {
 /// The leaf hash of `row`'s fields.
 fn leaf(row: &LogRow) -> Hash {
     let codes = row.rule_code_list().expect("rule codes");
-    leaf_of(row, &codes)
+    leaf_of(row, &codes, row.salt32().expect("salt").as_ref())
 }
 
 // ------------------------------------------------------------------ assertions
@@ -436,7 +453,117 @@ both_backends!(
         assert_eq!((after[6].entry_id, after[7].entry_id), (e8, e7));
         let r = verify(app, None).await;
         let detail = expect_fault(&r, Some(VICTIM), None, FaultKind::Reordered);
-        assert!(detail.contains("written as seq 8"), "{detail}");
+        assert!(detail.contains("entries 7 and 8 were swapped"), "{detail}");
+    }
+);
+
+both_backends!(
+    audit_tamper_deleted_and_renumbered_entry_is_missing_at_its_seq,
+    |app| async move {
+        let a = audited(app).await;
+        let app = &a.app;
+        drop_log_triggers(app).await;
+        let before = app.log(None).await;
+        // The attacker deletes entry 7 and closes the gap, so seq stays dense.
+        for sql in [
+            format!("DELETE FROM transition_log WHERE seq = {VICTIM}"),
+            format!("UPDATE transition_log SET seq = -seq WHERE seq > {VICTIM}"),
+            "UPDATE transition_log SET seq = -seq - 1 WHERE seq < 0".to_owned(),
+        ] {
+            raw(app, &sql).await;
+        }
+        let after = app.log(None).await;
+        assert_eq!(after.len(), before.len() - 1);
+        assert_eq!(after[6].entry_id, before[7].entry_id);
+        let r = verify(app, None).await;
+        let detail = expect_fault(&r, Some(VICTIM), None, FaultKind::MissingEntry);
+        assert!(
+            detail.contains("entry 7 is missing: the entry stored at seq 7 was written as seq 8"),
+            "{detail}"
+        );
+        assert_eq!(r.entries, VICTIM - 1);
+    }
+);
+
+both_backends!(
+    audit_personal_fields_are_stored_apart_and_committed_with_a_salt,
+    |app| async move {
+        let a = audited(app).await;
+        let app = &a.app;
+        let log = app.log(None).await;
+        // Every entry written by this version is canonical_v2, with its own 32-byte salt.
+        assert!(log
+            .iter()
+            .all(|e| e.salt.as_ref().map(Vec::len) == Some(32)));
+        let salts: std::collections::BTreeSet<&Vec<u8>> =
+            log.iter().filter_map(|e| e.salt.as_ref()).collect();
+        assert_eq!(salts.len(), log.len(), "salts are never reused");
+        // The talk (who held it) and the contact note are personal: stored beside the payload, not in it.
+        let talk = log
+            .iter()
+            .find(|e| e.command == "record_talk")
+            .expect("a talk entry");
+        assert!(!talk.payload.contains("\"by\""), "{}", talk.payload);
+        let personal: serde_json::Value =
+            serde_json::from_str(talk.personal.as_deref().expect("personal fields")).expect("JSON");
+        let by = talk.payload_value().expect("payload")["step"]["by"].clone();
+        assert_eq!(personal, serde_json::json!({ "/step/by": by.clone() }));
+        assert!(by.as_str().is_some_and(|s| !s.is_empty()));
+        // A step without personal fields stores none.
+        let graduate = log
+            .iter()
+            .find(|e| e.command == "graduate")
+            .expect("a graduate entry");
+        assert_eq!(graduate.personal, None);
+        // The masked export gives the payload as hashed; the unmasked one the whole payload.
+        let masked = export(app, false).await;
+        let unmasked = export(app, true).await;
+        let line = |text: &str| -> serde_json::Value {
+            text.lines()
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON line"))
+                .find(|v| v["seq"] == talk.seq)
+                .expect("the talk's line")
+        };
+        assert_eq!(line(&masked)["payload"], talk.payload.as_str());
+        let whole: serde_json::Value =
+            serde_json::from_str(line(&unmasked)["payload"].as_str().expect("payload text"))
+                .expect("JSON");
+        assert_eq!(whole["step"]["by"], by);
+        assert!(!masked.contains(by.as_str().expect("text")));
+
+        // Altering the personal fields, or the salt, breaks the leaf of that entry.
+        drop_log_triggers(app).await;
+        let seq = talk.seq;
+        for (column, value) in [
+            ("personal", text(r#"{"/step/by":"某某"}"#)),
+            ("personal", "NULL".to_owned()),
+            ("salt", blob(app, &[9u8; 32])),
+            ("salt", blob(app, &[9u8; 31])),
+        ] {
+            // A 31-byte salt is refused by the column's CHECK on both backends, triggers or not.
+            let sql = format!("UPDATE transition_log SET {column} = {value} WHERE seq = {seq}");
+            match app.raw_execute(&sql).await {
+                Ok(1) => {
+                    let r = verify(app, None).await;
+                    expect_fault(&r, Some(seq), None, FaultKind::AlteredField);
+                }
+                Ok(n) => panic!("{sql}: {n} rows"),
+                Err(e) => assert!(
+                    column == "salt" && e.to_string().to_lowercase().contains("check"),
+                    "{sql}: {e}"
+                ),
+            }
+            let restore = match column {
+                "personal" => text(talk.personal.as_deref().expect("personal")),
+                _ => blob(app, talk.salt.as_deref().expect("salt")),
+            };
+            raw(
+                app,
+                &format!("UPDATE transition_log SET {column} = {restore} WHERE seq = {seq}"),
+            )
+            .await;
+            expect_clean(app, 1).await;
+        }
     }
 );
 
@@ -458,10 +585,10 @@ async fn forge_after_last(app: &TestApp, rehash: bool) -> i64 {
     let sql = format!(
         "INSERT INTO transition_log (seq, entry_id, instance_id, person_id, org_id, workflow, workflow_version, \
          definition_sha256, from_state, to_state, command, actor, role, rule_codes, payload, effective_date, \
-         recorded_at, idempotency_key, leaf_hash, chain_hash) \
+         recorded_at, idempotency_key, leaf_hash, chain_hash, salt, personal) \
          SELECT {}, {}, instance_id, person_id, org_id, workflow, workflow_version, definition_sha256, from_state, \
          to_state, command, actor, role, rule_codes, payload, effective_date, recorded_at, idempotency_key, \
-         {leaf_sql}, {chain_sql} FROM transition_log WHERE seq = {}",
+         {leaf_sql}, {chain_sql}, salt, personal FROM transition_log WHERE seq = {}",
         forged.seq,
         uuid_lit(app, forged.entry_id),
         last.seq
@@ -894,15 +1021,25 @@ async fn prove_all(app: &TestApp, size: i64, vkey: &str, other_vkey: &str, alter
         let p = expect_ok(app.audit_prove(seq).await, "prove");
         assert_eq!(
             (p.version, p.index, p.size),
-            (1, (seq - 1) as u64, size as u64)
+            (2, (seq - 1) as u64, size as u64)
         );
         assert_eq!(p.entry.seq, seq);
+        // Every entry is canonical_v2: the proof names no actor and carries no personal field.
+        assert_eq!((p.entry.canonical, &p.entry.actor), (2, &None));
+        let written = serde_json::to_string(&p).expect("proof JSON");
+        assert!(
+            !written.contains("demo") && !written.contains("\"by\""),
+            "{written}"
+        );
         let cp = expect_ok(check_proof(&p, vkey), "check proof");
         assert_eq!(cp.size, size as u64);
 
         let mut q = p.clone();
-        q.entry.actor = "forger".into();
+        q.entry.actor_commitment = Some("00".repeat(32));
         expect_refused(&q, vkey, "do not hash");
+        let mut q = p.clone();
+        q.entry.actor = Some("forger".into());
+        expect_refused(&q, vkey, "do not match its canonical version");
         if !alter {
             continue;
         }

@@ -118,7 +118,7 @@ async fn run(births: Vec<(i32, u32, u32)>, ops: Vec<Op>) {
         .iter()
         .filter(|e| e.command == "approve")
         .map(|e| {
-            let v: serde_json::Value = serde_json::from_str(&e.payload).expect("payload");
+            let v = e.payload_value().expect("payload");
             v["step"]["number"].as_str().expect("number").to_owned()
         })
         .collect();

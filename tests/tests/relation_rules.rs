@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use tuanji_audit::{verify_chain, Hash, LogEntry};
+use tuanji_audit::{verify_chain, Hash, LogEntry, Personal};
 use tuanji_domain::Date;
 use tuanji_engine::admission::AdmissionCommand;
 use tuanji_engine::relation::{RelationCommand as R, RelationOutcome, SweepReport, TransferView};
@@ -260,7 +260,7 @@ fn sweep_report(as_of: Date, f: impl FnOnce(&mut SweepReport)) -> SweepReport {
 
 // ------------------------------------------------------------------ log verification (as tests/tests/replay.rs)
 
-fn entry<'a>(row: &'a LogRow, codes: &'a [String]) -> LogEntry<'a> {
+fn entry<'a>(row: &'a LogRow, codes: &'a [String], salt: &'a Option<[u8; 32]>) -> LogEntry<'a> {
     LogEntry {
         seq: row.seq,
         entry_id: row.entry_id,
@@ -280,6 +280,13 @@ fn entry<'a>(row: &'a LogRow, codes: &'a [String]) -> LogEntry<'a> {
         effective_date: row.effective_date,
         recorded_at: row.recorded_at,
         idempotency_key: row.idempotency_key.as_deref(),
+        personal: match salt {
+            Some(salt) => Personal::Open {
+                salt,
+                personal_json: row.personal.as_deref(),
+            },
+            None => Personal::Clear,
+        },
     }
 }
 
@@ -296,9 +303,10 @@ async fn assert_log_verifies(app: &TestApp) {
         .iter()
         .map(|e| e.rule_code_list().expect("rule codes"))
         .collect();
+    let salts: Vec<Option<[u8; 32]>> = log.iter().map(|e| e.salt32().expect("salt")).collect();
     for (row, c) in log.iter().zip(&codes) {
         assert_eq!(
-            tuanji_store::leaf_of(row, c).as_slice(),
+            tuanji_store::leaf_of(row, c, row.salt32().expect("salt").as_ref()).as_slice(),
             row.leaf_hash.as_slice(),
             "leaf of seq {}",
             row.seq
@@ -306,8 +314,14 @@ async fn assert_log_verifies(app: &TestApp) {
     }
     let checked = verify_chain(
         log.iter()
-            .zip(&codes)
-            .map(|(row, c)| (entry(row, c), hash(&row.leaf_hash), hash(&row.chain_hash))),
+            .zip(codes.iter().zip(&salts))
+            .map(|(row, (c, s))| {
+                (
+                    entry(row, c, s),
+                    hash(&row.leaf_hash),
+                    hash(&row.chain_hash),
+                )
+            }),
     );
     assert_eq!(checked, Ok(log.len() as u64));
 }

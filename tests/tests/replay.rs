@@ -1,7 +1,7 @@
 //! Replay and the log chain: replaying a person's log rebuilds their projection exactly, and the transition log
 //! is dense from seq 1 with leaf and chain hashes that verify (tuanji_audit::verify_chain).
 
-use tuanji_audit::{verify_chain, Hash, LogEntry};
+use tuanji_audit::{verify_chain, Hash, LogEntry, Personal};
 use tuanji_engine::admission::AdmissionCommand;
 use tuanji_store::LogRow;
 use tuanji_tests::*;
@@ -57,7 +57,7 @@ both_backends!(
     }
 );
 
-fn entry<'a>(row: &'a LogRow, codes: &'a [String]) -> LogEntry<'a> {
+fn entry<'a>(row: &'a LogRow, codes: &'a [String], salt: &'a Option<[u8; 32]>) -> LogEntry<'a> {
     LogEntry {
         seq: row.seq,
         entry_id: row.entry_id,
@@ -77,6 +77,13 @@ fn entry<'a>(row: &'a LogRow, codes: &'a [String]) -> LogEntry<'a> {
         effective_date: row.effective_date,
         recorded_at: row.recorded_at,
         idempotency_key: row.idempotency_key.as_deref(),
+        personal: match salt {
+            Some(salt) => Personal::Open {
+                salt,
+                personal_json: row.personal.as_deref(),
+            },
+            None => Personal::Clear,
+        },
     }
 }
 
@@ -109,9 +116,10 @@ both_backends!(log_chain_is_dense_and_verifies, |app| async move {
         .iter()
         .map(|e| e.rule_code_list().expect("rule codes"))
         .collect();
+    let salts: Vec<Option<[u8; 32]>> = log.iter().map(|e| e.salt32().expect("salt")).collect();
     for (row, c) in log.iter().zip(&codes) {
         assert_eq!(
-            tuanji_store::leaf_of(row, c).as_slice(),
+            tuanji_store::leaf_of(row, c, row.salt32().expect("salt").as_ref()).as_slice(),
             row.leaf_hash.as_slice(),
             "leaf of seq {}",
             row.seq
@@ -119,8 +127,14 @@ both_backends!(log_chain_is_dense_and_verifies, |app| async move {
     }
     let checked = verify_chain(
         log.iter()
-            .zip(&codes)
-            .map(|(row, c)| (entry(row, c), hash(&row.leaf_hash), hash(&row.chain_hash))),
+            .zip(codes.iter().zip(&salts))
+            .map(|(row, (c, s))| {
+                (
+                    entry(row, c, s),
+                    hash(&row.leaf_hash),
+                    hash(&row.chain_hash),
+                )
+            }),
     );
     assert_eq!(checked, Ok(log.len() as u64));
     // The last entries are the admission's.
@@ -132,8 +146,14 @@ both_backends!(log_chain_is_dense_and_verifies, |app| async move {
     let fault = verify_chain(
         altered
             .iter()
-            .zip(&codes)
-            .map(|(row, c)| (entry(row, c), hash(&row.leaf_hash), hash(&row.chain_hash))),
+            .zip(codes.iter().zip(&salts))
+            .map(|(row, (c, s))| {
+                (
+                    entry(row, c, s),
+                    hash(&row.leaf_hash),
+                    hash(&row.chain_hash),
+                )
+            }),
     )
     .expect_err("an altered entry fails");
     assert_eq!(fault.seq, 21);

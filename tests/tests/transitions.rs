@@ -1322,8 +1322,11 @@ both_backends!(relation_lost_contact_suspend, |app| async move {
     .await;
     assert_eq!(out.rule_codes, vec!["TRF_LOST_CONTACT".to_owned()]);
     let log = app.log(Some(&who)).await;
-    let payload: serde_json::Value =
-        serde_json::from_str(&log.last().expect("an entry").payload).expect("JSON payload");
+    let payload = log
+        .last()
+        .expect("an entry")
+        .payload_value()
+        .expect("JSON payload");
     assert_eq!(payload["step"]["suspension"]["until"], "2028-07-01");
 });
 

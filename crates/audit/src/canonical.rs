@@ -1,10 +1,26 @@
-//! `canonical_v1`: the versioned, unambiguous byte encoding of one transition-log entry.
+//! `canonical_v1` and `canonical_v2`: the versioned, unambiguous byte encodings of one transition-log entry.
+//!
+//! `canonical_v2` differs from v1 only in how personal data enters the leaf: the actor and the payload's personal
+//! fields are replaced by salted commitments ([`commitment`]), so a leaf hash (in an export or a proof) cannot be
+//! brute-forced back to a name or an ID number, and an entry can be disclosed with its personal fields withheld.
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
+
+use crate::chain::Hash;
 
 /// The first byte of every `canonical_v1` encoding: the format version.
 pub const CANONICAL_V1_VERSION: u8 = 0x01;
+
+/// The first byte of every `canonical_v2` encoding: the format version.
+pub const CANONICAL_V2_VERSION: u8 = 0x02;
+
+/// The domain-separation byte of a salted commitment (leaves use `0x00`, Merkle nodes `0x01`).
+pub const COMMITMENT_PREFIX: u8 = 0x02;
+
+/// Length of the per-entry salt of `canonical_v2`, in bytes.
+pub const SALT_LEN: usize = 32;
 
 /// The length written in place of a value for an absent optional field (`None`).
 const NONE_LENGTH: u32 = 0xFFFF_FFFF;
@@ -29,6 +45,86 @@ mod tag {
     pub const EFFECTIVE_DATE: u8 = 15;
     pub const RECORDED_AT: u8 = 16;
     pub const IDEMPOTENCY_KEY: u8 = 17;
+    pub const PERSONAL: u8 = 18;
+}
+
+/// The field tag of the actor (`11`), as used in its commitment.
+pub const ACTOR_TAG: u8 = tag::ACTOR;
+
+/// The field tag of the personal fields (`18`, `canonical_v2` only), as used in their commitment.
+pub const PERSONAL_TAG: u8 = tag::PERSONAL;
+
+/// How the personal data of an entry enters its leaf.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Personal<'a> {
+    /// `canonical_v1`: the actor and the whole payload are hashed in clear (entries written before v2).
+    Clear,
+    /// `canonical_v2` with the opening: the entry's 32-byte salt and its personal fields as stored (a JSON object of
+    /// JSON Pointer → value, `None` when the payload had none). The actor is [`LogEntry::actor`].
+    Open {
+        /// The entry's salt (random, 32 bytes).
+        salt: &'a [u8; SALT_LEN],
+        /// The personal fields as stored JSON text, hashed as-is.
+        personal_json: Option<&'a str>,
+    },
+    /// `canonical_v2` disclosed without the personal data: the two commitments only. [`LogEntry::actor`] is ignored.
+    Committed {
+        /// [`commitment`] of the actor.
+        actor: Hash,
+        /// [`commitment`] of the personal fields, `None` when there were none.
+        personal: Option<Hash>,
+    },
+}
+
+impl Personal<'_> {
+    /// The actor's and the personal fields' commitments (`canonical_v2`), `None` for [`Personal::Clear`].
+    pub fn commitments(&self, actor: &str) -> Option<(Hash, Option<Hash>)> {
+        match *self {
+            Personal::Clear => None,
+            Personal::Open {
+                salt,
+                personal_json,
+            } => Some((
+                commitment(salt, ACTOR_TAG, actor.as_bytes()),
+                personal_json.map(|p| commitment(salt, PERSONAL_TAG, p.as_bytes())),
+            )),
+            Personal::Committed { actor, personal } => Some((actor, personal)),
+        }
+    }
+}
+
+impl std::fmt::Debug for Personal<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Neither the salt nor the personal values are printed.
+        match self {
+            Personal::Clear => f.write_str("Clear"),
+            Personal::Open { personal_json, .. } => f
+                .debug_struct("Open")
+                .field(
+                    "personal_json",
+                    &personal_json.map(|p| format!("<{} bytes>", p.len())),
+                )
+                .finish_non_exhaustive(),
+            Personal::Committed { actor, personal } => f
+                .debug_struct("Committed")
+                .field("actor", &hex::encode(actor))
+                .field("personal", &personal.map(hex::encode))
+                .finish(),
+        }
+    }
+}
+
+/// A salted commitment to one field: `SHA-256(0x02 ‖ salt (32 bytes) ‖ tag (1 byte) ‖ value)`.
+///
+/// Without the salt, the commitment reveals nothing about a low-entropy value (an 18-digit ID number has about
+/// 10^7 plausible values once its masked digits are known); with it, anyone can check a disclosed value.
+pub fn commitment(salt: &[u8; SALT_LEN], tag: u8, value: &[u8]) -> Hash {
+    let mut h = Sha256::new();
+    h.update([COMMITMENT_PREFIX]);
+    h.update(salt);
+    h.update([tag]);
+    h.update(value);
+    h.finalize().into()
 }
 
 /// One transition-log entry as it is hashed. All fields exactly as stored in `transition_log`.
@@ -76,6 +172,9 @@ pub struct LogEntry<'a> {
     pub recorded_at: DateTime<Utc>,
     /// The client's idempotency key, if it sent one.
     pub idempotency_key: Option<&'a str>,
+    /// How the actor and the personal fields enter the leaf: [`Personal::Clear`] selects `canonical_v1`, the other
+    /// variants `canonical_v2`.
+    pub personal: Personal<'a>,
 }
 
 impl std::fmt::Debug for LogEntry<'_> {
@@ -102,6 +201,7 @@ impl std::fmt::Debug for LogEntry<'_> {
             .field("effective_date", &self.effective_date)
             .field("recorded_at", &self.recorded_at)
             .field("idempotency_key", &self.idempotency_key)
+            .field("personal", &self.personal)
             .finish()
     }
 }
@@ -125,10 +225,35 @@ impl std::fmt::Debug for LogEntry<'_> {
 /// before it is appended (its length is written as `0xFFFFFFFE`, which no longer decodes
 /// unambiguously). The function itself never fails or panics.
 pub fn canonical_v1(e: &LogEntry) -> Vec<u8> {
+    encode(e, None)
+}
+
+/// Encode an entry as `canonical_v2` bytes, given the commitments of its actor and personal fields.
+///
+/// Layout: the version byte `0x02`, then the fields of [`canonical_v1`] with the same tags and rules, except that
+/// tag 11 (`actor`) carries the 32-byte actor commitment instead of the actor, and a last field, tag 18
+/// (`personal`), carries the 32-byte commitment of the personal fields or `None`. `payload_json` is the payload
+/// with its personal fields removed, as stored. See [`commitment`] and `docs/audit-format.md`.
+pub fn canonical_v2(e: &LogEntry, actor: &Hash, personal: Option<&Hash>) -> Vec<u8> {
+    encode(e, Some((actor, personal)))
+}
+
+/// Encode an entry in the version its [`LogEntry::personal`] selects (`canonical_v1` or `canonical_v2`).
+pub fn canonical(e: &LogEntry) -> Vec<u8> {
+    match e.personal.commitments(e.actor) {
+        None => canonical_v1(e),
+        Some((actor, personal)) => canonical_v2(e, &actor, personal.as_ref()),
+    }
+}
+
+fn encode(e: &LogEntry, v2: Option<(&Hash, Option<&Hash>)>) -> Vec<u8> {
     let mut out = Vec::with_capacity(
         256 + e.payload_json.len() + e.rule_codes.iter().map(|c| c.len() + 4).sum::<usize>(),
     );
-    out.push(CANONICAL_V1_VERSION);
+    out.push(match v2 {
+        None => CANONICAL_V1_VERSION,
+        Some(_) => CANONICAL_V2_VERSION,
+    });
     put_i64(&mut out, tag::SEQ, e.seq);
     put_uuid(&mut out, tag::ENTRY_ID, Some(e.entry_id));
     put_uuid(&mut out, tag::INSTANCE_ID, Some(e.instance_id));
@@ -144,7 +269,10 @@ pub fn canonical_v1(e: &LogEntry) -> Vec<u8> {
     put_str(&mut out, tag::FROM_STATE, Some(e.from_state));
     put_str(&mut out, tag::TO_STATE, Some(e.to_state));
     put_str(&mut out, tag::COMMAND, Some(e.command));
-    put_str(&mut out, tag::ACTOR, Some(e.actor));
+    match v2 {
+        None => put_str(&mut out, tag::ACTOR, Some(e.actor)),
+        Some((actor, _)) => put_bytes(&mut out, tag::ACTOR, Some(actor)),
+    }
     put_str(&mut out, tag::ROLE, Some(e.role));
     put_rule_codes(&mut out, tag::RULE_CODES, e.rule_codes);
     put_str(&mut out, tag::PAYLOAD_JSON, Some(e.payload_json));
@@ -153,6 +281,9 @@ pub fn canonical_v1(e: &LogEntry) -> Vec<u8> {
     let at = e.recorded_at.to_rfc3339_opts(SecondsFormat::Micros, true);
     put_str(&mut out, tag::RECORDED_AT, Some(&at));
     put_str(&mut out, tag::IDEMPOTENCY_KEY, e.idempotency_key);
+    if let Some((_, personal)) = v2 {
+        put_bytes(&mut out, tag::PERSONAL, personal.map(|p| p.as_slice()));
+    }
     out
 }
 
@@ -192,10 +323,14 @@ fn put_uuid(out: &mut Vec<u8>, tag: u8, v: Option<Uuid>) {
 }
 
 fn put_str(out: &mut Vec<u8>, tag: u8, v: Option<&str>) {
+    put_bytes(out, tag, v.map(str::as_bytes));
+}
+
+fn put_bytes(out: &mut Vec<u8>, tag: u8, v: Option<&[u8]>) {
     match v {
-        Some(s) => {
-            put_header(out, tag, s.len());
-            out.extend_from_slice(s.as_bytes());
+        Some(b) => {
+            put_header(out, tag, b.len());
+            out.extend_from_slice(b);
         }
         None => put_none(out, tag),
     }

@@ -2,7 +2,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::canonical::{canonical_v1, LogEntry};
+use crate::canonical::{canonical, LogEntry};
 
 /// A SHA-256 digest (32 bytes), as stored in `transition_log.leaf_hash` and `chain_hash`.
 pub type Hash = [u8; 32];
@@ -14,11 +14,12 @@ pub const GENESIS: Hash = [0u8; 32];
 /// `0x01` for interior Merkle nodes).
 pub const LEAF_HASH_PREFIX: u8 = 0x00;
 
-/// The leaf hash of an entry: `SHA-256(0x00 ‖ canonical_v1(e))` (RFC 6962 §2.1 leaf hash).
+/// The leaf hash of an entry: `SHA-256(0x00 ‖ canonical(e))` (RFC 6962 §2.1 leaf hash), where `canonical` is
+/// `canonical_v1` or `canonical_v2` as [`LogEntry::personal`] selects.
 pub fn leaf_hash(e: &LogEntry) -> Hash {
     let mut h = Sha256::new();
     h.update([LEAF_HASH_PREFIX]);
-    h.update(canonical_v1(e));
+    h.update(canonical(e));
     h.finalize().into()
 }
 

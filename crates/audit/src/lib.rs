@@ -32,9 +32,13 @@ mod chain;
 mod checkpoint;
 mod merkle;
 mod note;
+mod personal;
 mod proof;
 
-pub use canonical::{canonical_v1, LogEntry, CANONICAL_V1_VERSION};
+pub use canonical::{
+    canonical, canonical_v1, canonical_v2, commitment, LogEntry, Personal, ACTOR_TAG,
+    CANONICAL_V1_VERSION, CANONICAL_V2_VERSION, COMMITMENT_PREFIX, PERSONAL_TAG, SALT_LEN,
+};
 pub use chain::{
     chain_hash, leaf_hash, verify_chain, ChainFault, ChainFaultKind, Hash, GENESIS,
     LEAF_HASH_PREFIX,
@@ -46,6 +50,7 @@ pub use note::{
     validate_key_name, KeyError, NoteError, ED25519_ALGORITHM, MAX_SIGNATURES,
     SIGNATURE_LINE_PREFIX, SKEY_PREFIX,
 };
+pub use personal::{join_personal, split_personal, PersonalError, PERSONAL_KEYS};
 pub use proof::{
     consistency_proof, inclusion_proof, verify_consistency, verify_inclusion, ProofError,
 };

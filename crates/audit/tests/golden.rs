@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use tuanji_audit::{
-    canonical_v1, chain_hash, leaf_hash, verify_chain, ChainFault, ChainFaultKind, Hash, LogEntry,
-    GENESIS,
+    canonical, canonical_v1, chain_hash, commitment, leaf_hash, split_personal, verify_chain,
+    ChainFault, ChainFaultKind, Hash, LogEntry, Personal, GENESIS,
 };
 use uuid::Uuid;
 
@@ -65,6 +65,7 @@ impl Row {
             effective_date: self.effective_date,
             recorded_at: self.recorded_at,
             idempotency_key: self.idempotency_key,
+            personal: Personal::Clear,
         }
     }
 }
@@ -542,4 +543,86 @@ fn debug_does_not_print_payload() {
     let s = format!("{:?}", r.entry());
     assert!(s.contains("payload_json: <33 bytes>"), "{s}");
     assert!(!s.contains("同意"));
+}
+
+/// The worked `canonical_v2` example of `docs/audit-format.md`: row 1 with salt `00 01 … 1f`; its payload's `note`
+/// is a personal field. Expected values computed independently in Python from the documented layout.
+#[test]
+fn canonical_v2_golden_commitments_bytes_and_leaf() {
+    let salt: [u8; 32] = std::array::from_fn(|i| u8::try_from(i).expect("i < 32"));
+    let r = row1();
+    let (redacted, personal) =
+        split_personal(&serde_json::from_str(&r.payload_json).expect("row 1 payload is JSON"));
+    let redacted = redacted.to_string();
+    let personal = personal.expect("note is personal").to_string();
+    assert_eq!(redacted, r#"{"class_hours":8}"#);
+    assert_eq!(personal, r#"{"/note":"同意"}"#);
+    let e = LogEntry {
+        payload_json: &redacted,
+        personal: Personal::Open {
+            salt: &salt,
+            personal_json: Some(&personal),
+        },
+        ..r.entry()
+    };
+    let (actor, committed) = e.personal.commitments(e.actor).expect("v2");
+    assert_eq!(
+        hex::encode(actor),
+        "ac07572170ff195c06e18c421cd5a8ae3d5a62dbd9652dfc75a0bbea0f3c64c7"
+    );
+    assert_eq!(actor, commitment(&salt, 11, b"user:secretary-01"));
+    assert_eq!(
+        committed.map(hex::encode).as_deref(),
+        Some("cea498e87adee53171fc9929cf9daab278f27a74d983a4fc47b1c87e66d42758")
+    );
+    let bytes = canonical(&e);
+    assert_eq!(bytes.len(), 471);
+    assert_eq!(bytes[0], 0x02);
+    assert_eq!(
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
+        "8a0398a0158c6523cbc4062558b00ea418932952599a30be7a51796b9daedaff"
+    );
+    let leaf = "4920644def8cc648afc0aface3fc612e937fad07b0ff14be8f8bef59a99837ea";
+    assert_eq!(hex::encode(leaf_hash(&e)), leaf);
+    // Disclosed with the commitments only, the entry hashes to the same leaf whatever actor it names.
+    let committed_only = LogEntry {
+        actor: "",
+        personal: Personal::Committed {
+            actor,
+            personal: committed,
+        },
+        ..e
+    };
+    assert_eq!(hex::encode(leaf_hash(&committed_only)), leaf);
+    // A different salt, actor or personal value gives a different leaf.
+    let other_salt = [7u8; 32];
+    for altered in [
+        LogEntry {
+            personal: Personal::Open {
+                salt: &other_salt,
+                personal_json: Some(&personal),
+            },
+            ..e
+        },
+        LogEntry {
+            actor: "user:secretary-02",
+            ..e
+        },
+        LogEntry {
+            personal: Personal::Open {
+                salt: &salt,
+                personal_json: Some(r#"{"/note":"不同意"}"#),
+            },
+            ..e
+        },
+        LogEntry {
+            personal: Personal::Open {
+                salt: &salt,
+                personal_json: None,
+            },
+            ..e
+        },
+    ] {
+        assert_ne!(hex::encode(leaf_hash(&altered)), leaf);
+    }
 }

@@ -40,7 +40,15 @@ fn workflows_check_accepts_the_shipped_files_and_graph_prints_mermaid() {
         "{out}"
     );
     assert!(
-        out.contains("standing v1, 2 states, 2 transitions"),
+        out.contains("standing v1, 9 states, 57 transitions"),
+        "{out}"
+    );
+    assert!(
+        out.contains("party_recommendation v1, 8 states, 10 transitions"),
+        "{out}"
+    );
+    assert!(
+        out.contains("evaluation v1, 3 states, 6 transitions"),
         "{out}"
     );
     assert!(

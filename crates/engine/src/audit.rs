@@ -83,11 +83,14 @@ pub struct VerifyReport {
     pub fault: Option<Fault>,
 }
 
+/// The version of the inclusion-proof file: 2 (entries carry their canonical version and commitments).
+pub const PROOF_VERSION: u32 = 2;
+
 /// An inclusion proof as written by `tuanji audit prove` and read by `tuanji audit check-proof`: the signed
 /// checkpoint, the entry, and the audit path from its leaf to the checkpoint's root.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InclusionProof {
-    /// Format version: 1.
+    /// Format version: [`PROOF_VERSION`].
     pub version: u32,
     /// The signed checkpoint text (C2SP tlog-checkpoint).
     pub checkpoint: String,
@@ -105,9 +108,13 @@ pub struct InclusionProof {
     pub path: Vec<String>,
 }
 
-/// The fields of a log entry that its leaf hash covers (docs/audit-format.md, `canonical_v1`).
+/// The fields of a log entry that its leaf hash covers (docs/audit-format.md). A `canonical_v2` entry is disclosed
+/// without its personal data: the actor and the payload's personal fields appear only as their salted
+/// commitments, which the leaf hash covers, so the proof shows the transition without naming anyone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProofEntry {
+    /// The canonical encoding of the entry: 1 (`canonical_v1`) or 2 (`canonical_v2`).
+    pub canonical: u8,
     /// Sequence number.
     pub seq: i64,
     /// Entry id.
@@ -130,14 +137,18 @@ pub struct ProofEntry {
     pub to_state: String,
     /// Command.
     pub command: String,
-    /// Actor.
-    pub actor: String,
+    /// Actor (`canonical_v1` only; a v2 entry gives [`ProofEntry::actor_commitment`]).
+    pub actor: Option<String>,
+    /// Commitment of the actor, hex (`canonical_v2`).
+    pub actor_commitment: Option<String>,
     /// Role.
     pub role: String,
     /// Rule codes.
     pub rule_codes: Vec<String>,
-    /// Payload JSON text, exactly as hashed.
+    /// Payload JSON text, exactly as hashed (for `canonical_v2`, without its personal fields).
     pub payload: String,
+    /// Commitment of the payload's personal fields, hex (`canonical_v2`, when it had any).
+    pub personal_commitment: Option<String>,
     /// Effective date.
     pub effective_date: chrono::NaiveDate,
     /// Recording time (UTC, microseconds).
@@ -148,7 +159,20 @@ pub struct ProofEntry {
 
 impl ProofEntry {
     fn of(row: &LogRow) -> Result<Self, StoreError> {
+        let salt = row.salt32()?;
+        let commitments = salt.as_ref().map(|salt| {
+            tuanji_audit::Personal::Open {
+                salt,
+                personal_json: row.personal.as_deref(),
+            }
+            .commitments(&row.actor)
+        });
+        let (actor, actor_commitment, personal_commitment) = match commitments.flatten() {
+            Some((a, p)) => (None, Some(hex::encode(a)), p.map(hex::encode)),
+            None => (Some(row.actor.clone()), None, None),
+        };
         Ok(ProofEntry {
+            canonical: if salt.is_some() { 2 } else { 1 },
             seq: row.seq,
             entry_id: row.entry_id,
             instance_id: row.instance_id,
@@ -160,10 +184,12 @@ impl ProofEntry {
             from_state: row.from_state.clone(),
             to_state: row.to_state.clone(),
             command: row.command.clone(),
-            actor: row.actor.clone(),
+            actor,
+            actor_commitment,
             role: row.role.clone(),
             rule_codes: row.rule_code_list()?,
             payload: row.payload.clone(),
+            personal_commitment,
             effective_date: row.effective_date,
             recorded_at: row.recorded_at,
             idempotency_key: row.idempotency_key.clone(),
@@ -171,8 +197,40 @@ impl ProofEntry {
     }
 
     /// The leaf hash of these fields.
-    pub fn leaf(&self) -> Hash {
-        tuanji_audit::leaf_hash(&tuanji_audit::LogEntry {
+    ///
+    /// # Errors
+    /// [`EngineError::Input`] if the fields do not match the encoding they name (a v1 entry without its actor, a
+    /// v2 entry without its actor commitment, a commitment that is not 32 bytes of hex, an unknown version).
+    pub fn leaf(&self) -> Result<Hash, EngineError> {
+        let bad =
+            |what: &str| EngineError::Input(format!("the proof's entry {}: {what}", self.seq));
+        let commitment = |h: &str| -> Result<Hash, EngineError> {
+            hex::decode(h)
+                .ok()
+                .and_then(|b| Hash::try_from(b.as_slice()).ok())
+                .ok_or_else(|| bad("a commitment is not 64 hex digits"))
+        };
+        let (actor, personal) = match (self.canonical, &self.actor, &self.actor_commitment) {
+            (1, Some(actor), None) if self.personal_commitment.is_none() => {
+                (actor.as_str(), tuanji_audit::Personal::Clear)
+            }
+            (2, None, Some(a)) => (
+                "",
+                tuanji_audit::Personal::Committed {
+                    actor: commitment(a)?,
+                    personal: self
+                        .personal_commitment
+                        .as_deref()
+                        .map(commitment)
+                        .transpose()?,
+                },
+            ),
+            (1 | 2, _, _) => {
+                return Err(bad("its actor fields do not match its canonical version"))
+            }
+            (v, _, _) => return Err(bad(&format!("unknown canonical version {v}"))),
+        };
+        Ok(tuanji_audit::leaf_hash(&tuanji_audit::LogEntry {
             seq: self.seq,
             entry_id: self.entry_id,
             instance_id: self.instance_id,
@@ -184,15 +242,24 @@ impl ProofEntry {
             from_state: &self.from_state,
             to_state: &self.to_state,
             command: &self.command,
-            actor: &self.actor,
+            actor,
             role: &self.role,
             rule_codes: &self.rule_codes,
             payload_json: &self.payload,
             effective_date: self.effective_date,
             recorded_at: self.recorded_at,
             idempotency_key: self.idempotency_key.as_deref(),
-        })
+            personal,
+        }))
     }
+}
+
+/// The leaf hash of a stored row as its fields give it; `None` when its salt or rule codes are malformed (an
+/// altered row).
+fn row_leaf(row: &LogRow) -> Option<Hash> {
+    let codes = row.rule_code_list().ok()?;
+    let salt = row.salt32().ok()?;
+    Some(leaf_of(row, &codes, salt.as_ref()))
 }
 
 fn hash32(bytes: &[u8], what: &str) -> Result<Hash, EngineError> {
@@ -586,7 +653,8 @@ impl<S: Store> Engine<S> {
             if rows.is_empty() {
                 break;
             }
-            for row in rows {
+            for (i, row) in rows.iter().enumerate() {
+                let row = row.clone();
                 let expected = after + 1;
                 if row.seq != expected {
                     report.fault = Some(fault(
@@ -600,33 +668,61 @@ impl<S: Store> Engine<S> {
                     ));
                     break 'read;
                 }
-                let codes = row.rule_code_list()?;
-                let leaf = leaf_of(&row, &codes);
-                if leaf.as_slice() != row.leaf_hash.as_slice() {
-                    let moved = [row.seq - 1, row.seq + 1].into_iter().find(|s| {
-                        let mut other = row.clone();
-                        other.seq = *s;
-                        leaf_of(&other, &codes).as_slice() == row.leaf_hash.as_slice()
-                    });
-                    report.fault = Some(match moved {
-                        Some(s) => fault(
-                            Some(row.seq),
-                            None,
-                            FaultKind::Reordered,
-                            format!("the entry stored at seq {} was written as seq {s}", row.seq),
-                        ),
-                        None => fault(
-                            Some(row.seq),
-                            None,
+                let stored = row.leaf_hash.as_slice();
+                let Some(leaf) = row_leaf(&row).filter(|l| l.as_slice() == stored) else {
+                    // Written at another position? One later: the entry before it was deleted and the rest
+                    // renumbered, unless the next stored entry was written here (a swap). One earlier: an entry
+                    // was inserted before it and the rest renumbered.
+                    let written_as = |r: &LogRow, seq: i64| {
+                        let mut other = r.clone();
+                        other.seq = seq;
+                        row_leaf(&other).is_some_and(|l| l.as_slice() == r.leaf_hash.as_slice())
+                    };
+                    let (kind, detail) = if written_as(&row, row.seq + 1) {
+                        if rows
+                            .get(i + 1)
+                            .is_some_and(|next| written_as(next, row.seq))
+                        {
+                            (
+                                FaultKind::Reordered,
+                                format!(
+                                    "entries {} and {} were swapped: each was written at the other's position",
+                                    row.seq,
+                                    row.seq + 1
+                                ),
+                            )
+                        } else {
+                            (
+                                FaultKind::MissingEntry,
+                                format!(
+                                    "entry {} is missing: the entry stored at seq {} was written as seq {}, so the log was renumbered after a deletion",
+                                    row.seq,
+                                    row.seq,
+                                    row.seq + 1
+                                ),
+                            )
+                        }
+                    } else if written_as(&row, row.seq - 1) {
+                        (
+                            FaultKind::Inserted,
+                            format!(
+                                "the entry stored at seq {} was written as seq {}: an entry was inserted before it and the log renumbered",
+                                row.seq,
+                                row.seq - 1
+                            ),
+                        )
+                    } else {
+                        (
                             FaultKind::AlteredField,
                             format!(
                                 "the fields of entry {} ({} `{}`) no longer hash to its stored leaf hash: a field was altered",
                                 row.seq, row.workflow, row.command
                             ),
-                        ),
-                    });
+                        )
+                    };
+                    report.fault = Some(fault(Some(row.seq), None, kind, detail));
                     break 'read;
-                }
+                };
                 let chain = chain_hash(&prev, &leaf);
                 if chain.as_slice() != row.chain_hash.as_slice() {
                     report.fault = Some(fault(
@@ -851,8 +947,10 @@ impl<S: Store> Engine<S> {
                 row.seq, def.name, def.version
             ));
         }
-        let payload: serde_json::Value = serde_json::from_str(&row.payload)
-            .map_err(|e| StoreError::Corrupt(format!("log seq {}: {e}", row.seq)))?;
+        let payload = match row.payload_value() {
+            Ok(p) => p,
+            Err(e) => return not_allowed(e.to_string()),
+        };
         let step = payload
             .get("step")
             .cloned()
@@ -1003,7 +1101,7 @@ impl<S: Store> Engine<S> {
         let path =
             inclusion_proof(&leaves, index).map_err(|e| EngineError::Input(e.to_string()))?;
         Ok(InclusionProof {
-            version: 1,
+            version: PROOF_VERSION,
             checkpoint: cp.note,
             key_name: cp.key_name,
             index,
@@ -1034,7 +1132,13 @@ pub fn check_proof(proof: &InclusionProof, vkey: &str) -> EngineResult<Checkpoin
             proof.size, cp.size
         )));
     }
-    let leaf = proof.entry.leaf();
+    if proof.version != PROOF_VERSION {
+        return Err(EngineError::Input(format!(
+            "proof format version {} is not supported (this version reads {PROOF_VERSION})",
+            proof.version
+        )));
+    }
+    let leaf = proof.entry.leaf()?;
     if hex::encode(leaf) != proof.leaf_hash {
         return Err(EngineError::Input(
             "the entry's fields do not hash to the proof's leaf hash".into(),

@@ -199,7 +199,12 @@ impl<S: Store> Engine<S> {
                 rule_codes: r.rule_code_list()?.join(";"),
                 member,
                 org,
-                payload: r.payload.clone(),
+                // Masked: the payload without its personal fields (names, free text), as hashed.
+                payload: if unmasked {
+                    r.payload_value()?.to_string()
+                } else {
+                    r.payload.clone()
+                },
                 leaf_hash: hex::encode(&r.leaf_hash),
                 chain_hash: hex::encode(&r.chain_hash),
             };

@@ -161,8 +161,7 @@ impl<S: Store> Engine<S> {
         let mut differences = Vec::new();
         let mut count = 0;
         for e in entries.iter().filter(|e| e.instance_id == inst.id) {
-            let payload: serde_json::Value = serde_json::from_str(&e.payload)
-                .map_err(|err| StoreError::Corrupt(format!("log seq {}: {err}", e.seq)))?;
+            let payload = e.payload_value()?;
             let step: AdmissionStep = serde_json::from_value(payload["step"].clone())
                 .map_err(|err| StoreError::Corrupt(format!("log seq {}: {err}", e.seq)))?;
             if let Some(def) = self.registry().get(&e.workflow, e.workflow_version as u32) {
@@ -250,8 +249,7 @@ impl<S: Store> Engine<S> {
         let mut differences = Vec::new();
         let mut count = 0;
         for e in entries.iter().filter(|e| e.workflow == "relation") {
-            let payload: serde_json::Value = serde_json::from_str(&e.payload)
-                .map_err(|err| StoreError::Corrupt(format!("log seq {}: {err}", e.seq)))?;
+            let payload = e.payload_value()?;
             let step: RelationStep = serde_json::from_value(payload["step"].clone())
                 .map_err(|err| StoreError::Corrupt(format!("log seq {}: {err}", e.seq)))?;
             let at = match replayed.iter().position(|r| r.0 == e.instance_id) {

@@ -297,7 +297,8 @@ pub struct LogRow {
     pub role: String,
     /// JSON array of rule codes.
     pub rule_codes: String,
-    /// JSON object text, exactly as hashed.
+    /// JSON object text, exactly as hashed: for a `canonical_v2` entry, without its personal fields
+    /// (use [`LogRow::payload_value`] to read the whole payload).
     pub payload: String,
     /// Effective date.
     pub effective_date: NaiveDate,
@@ -305,12 +306,20 @@ pub struct LogRow {
     pub recorded_at: DateTime<Utc>,
     /// Idempotency key.
     pub idempotency_key: Option<String>,
-    /// SHA-256(0x00 ‖ canonical_v1(entry)).
+    /// SHA-256(0x00 ‖ canonical(entry)), `canonical_v1` or `canonical_v2` (docs/audit-format.md).
     #[serde(serialize_with = "hex_bytes")]
     pub leaf_hash: Vec<u8>,
     /// SHA-256(previous chain ‖ leaf).
     #[serde(serialize_with = "hex_bytes")]
     pub chain_hash: Vec<u8>,
+    /// The entry's 32 random bytes for its commitments (`canonical_v2`); `None` for a `canonical_v1` entry.
+    /// Never serialised: without it a leaf hash reveals nothing about the personal fields.
+    #[serde(skip)]
+    pub salt: Option<Vec<u8>>,
+    /// The payload's personal fields ([`tuanji_audit::PERSONAL_KEYS`]) as a JSON object of JSON Pointer → value,
+    /// `None` when it had none. Not serialised with the row (personal data).
+    #[serde(skip)]
+    pub personal: Option<String>,
 }
 
 fn hex_bytes<S: serde::Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
@@ -318,6 +327,40 @@ fn hex_bytes<S: serde::Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
 }
 
 impl LogRow {
+    /// The whole payload: the stored payload with its personal fields put back.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] if the stored payload or personal fields are not JSON or do not fit together.
+    pub fn payload_value(&self) -> Result<serde_json::Value, StoreError> {
+        let corrupt = |what: &str, e: &dyn std::fmt::Display| {
+            StoreError::Corrupt(format!("log seq {}: {what}: {e}", self.seq))
+        };
+        let mut payload: serde_json::Value =
+            serde_json::from_str(&self.payload).map_err(|e| corrupt("payload", &e))?;
+        if let Some(personal) = &self.personal {
+            let personal: serde_json::Value =
+                serde_json::from_str(personal).map_err(|e| corrupt("personal fields", &e))?;
+            tuanji_audit::join_personal(&mut payload, &personal)
+                .map_err(|e| corrupt("personal fields", &e))?;
+        }
+        Ok(payload)
+    }
+
+    /// The salt as 32 bytes, `None` for a `canonical_v1` entry.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] if the stored salt is not 32 bytes.
+    pub fn salt32(&self) -> Result<Option<[u8; 32]>, StoreError> {
+        self.salt
+            .as_deref()
+            .map(|s| {
+                s.try_into().map_err(|_| {
+                    StoreError::Corrupt(format!("log seq {}: salt is not 32 bytes", self.seq))
+                })
+            })
+            .transpose()
+    }
+
     /// The entry as the audit crate hashes it. Errors if `rule_codes` is not a JSON array of strings.
     pub fn rule_code_list(&self) -> Result<Vec<String>, StoreError> {
         serde_json::from_str(&self.rule_codes)
@@ -718,8 +761,16 @@ pub trait StoreTx: Send {
     fn log(&mut self, f: &LogFilter) -> impl Future<Output = StoreResult<Vec<LogRow>>> + Send;
 }
 
-/// Hashes a stored log row with the audit crate's canonical encoding (the same function the store used to write it).
-pub fn leaf_of(row: &LogRow, rule_codes: &[String]) -> tuanji_audit::Hash {
+/// Hashes a stored log row with the audit crate's canonical encoding (the same function the store used to write it):
+/// `canonical_v2` when the row has a salt, `canonical_v1` otherwise.
+pub fn leaf_of(row: &LogRow, rule_codes: &[String], salt: Option<&[u8; 32]>) -> tuanji_audit::Hash {
+    let personal = match salt {
+        Some(salt) => tuanji_audit::Personal::Open {
+            salt,
+            personal_json: row.personal.as_deref(),
+        },
+        None => tuanji_audit::Personal::Clear,
+    };
     tuanji_audit::leaf_hash(&tuanji_audit::LogEntry {
         seq: row.seq,
         entry_id: row.entry_id,
@@ -739,6 +790,7 @@ pub fn leaf_of(row: &LogRow, rule_codes: &[String]) -> tuanji_audit::Hash {
         effective_date: row.effective_date,
         recorded_at: row.recorded_at,
         idempotency_key: row.idempotency_key.as_deref(),
+        personal,
     })
 }
 
@@ -750,9 +802,9 @@ pub use uuid::Uuid as __Uuid;
 #[doc(hidden)]
 pub const __LOG_INSERT: &str = "INSERT INTO transition_log (seq, entry_id, instance_id, person_id, org_id, workflow, \
      workflow_version, definition_sha256, from_state, to_state, command, actor, role, rule_codes, payload, \
-     effective_date, recorded_at, idempotency_key, leaf_hash, chain_hash) ";
+     effective_date, recorded_at, idempotency_key, leaf_hash, chain_hash, salt, personal) ";
 
-/// Binds the 20 columns of a [`LogRow`] in the order of `__LOG_INSERT` (a closure for `QueryBuilder::push_values`).
+/// Binds the 22 columns of a [`LogRow`] in the order of `__LOG_INSERT` (a closure for `QueryBuilder::push_values`).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __push_log_row {
@@ -777,7 +829,9 @@ macro_rules! __push_log_row {
                 .push_bind(row.recorded_at)
                 .push_bind(row.idempotency_key.clone())
                 .push_bind(row.leaf_hash.clone())
-                .push_bind(row.chain_hash.clone());
+                .push_bind(row.chain_hash.clone())
+                .push_bind(row.salt.clone())
+                .push_bind(row.personal.clone());
         }
     };
 }
@@ -788,7 +842,8 @@ pub fn __head_hash(prev: Vec<u8>) -> StoreResult<tuanji_audit::Hash> {
         .map_err(|_| StoreError::Corrupt("log_head.chain_hash is not 32 bytes".into()))
 }
 
-/// The stored row of entry `e` at `seq`, chained onto `prev` (which moves to this entry's chain hash).
+/// The stored row of entry `e` at `seq`, chained onto `prev` (which moves to this entry's chain hash). The payload's
+/// personal fields are stored apart and committed with a fresh random salt (`canonical_v2`).
 #[doc(hidden)]
 pub fn __log_row(
     seq: i64,
@@ -796,6 +851,8 @@ pub fn __log_row(
     e: &NewLogEntry,
     recorded_at: DateTime<Utc>,
 ) -> StoreResult<LogRow> {
+    let (redacted, personal) = tuanji_audit::split_personal(&e.payload);
+    let salt: [u8; 32] = rand::random();
     let mut row = LogRow {
         seq,
         entry_id: Uuid::now_v7(),
@@ -811,14 +868,16 @@ pub fn __log_row(
         actor: e.actor.clone(),
         role: e.role.clone(),
         rule_codes: __json_string(&e.rule_codes)?,
-        payload: __json_string(&e.payload)?,
+        payload: __json_string(&redacted)?,
         effective_date: e.effective_date,
         recorded_at,
         idempotency_key: e.idempotency_key.clone(),
         leaf_hash: Vec::new(),
         chain_hash: Vec::new(),
+        salt: Some(salt.to_vec()),
+        personal: personal.as_ref().map(__json_string).transpose()?,
     };
-    let leaf = leaf_of(&row, &e.rule_codes);
+    let leaf = leaf_of(&row, &e.rule_codes, Some(&salt));
     let chain = tuanji_audit::chain_hash(prev, &leaf);
     row.leaf_hash = leaf.to_vec();
     row.chain_hash = chain.to_vec();
