@@ -883,14 +883,6 @@ impl TestApp {
         )
     }
 
-    /// `Engine::replay_relation`: every relation stay of the person rebuilt from the log and compared.
-    pub async fn replay_relation(&self, who: &str) -> ReplayReport {
-        expect_ok(
-            with_engine!(&self.engine, e => e.replay_relation(who).await),
-            "relation replay",
-        )
-    }
-
     /// `Engine::member_view`.
     pub async fn member_view(&self, who: &str) -> EngineResult<MemberView> {
         with_engine!(&self.engine, e => e.member_view(who).await)

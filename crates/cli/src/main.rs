@@ -247,9 +247,12 @@ enum AuditCmd {
         /// Entry.
         #[arg(long)]
         seq: i64,
-        /// Output file (default: standard output).
+        /// Output file (default: standard output); an existing file is kept unless --force.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace an existing --out file.
+        #[arg(long)]
+        force: bool,
     },
     /// Check an inclusion proof offline with the public key text (no database needed).
     CheckProof {
@@ -266,9 +269,12 @@ enum AuditCmd {
         /// Format.
         #[arg(long, value_enum, default_value = "jsonl")]
         format: ExportArg,
-        /// Output file (default: standard output).
+        /// Output file (default: standard output); an existing file is kept unless --force.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace an existing --out file.
+        #[arg(long)]
+        force: bool,
         /// Full resident ID numbers (auditor or system_admin; recorded in the log).
         #[arg(long)]
         unmasked: bool,
@@ -899,6 +905,46 @@ fn check_file(path: &Path) -> Result<(), Failure> {
         )));
     }
     Ok(())
+}
+
+/// An output file written whole or not at all: a temporary file in the target's directory, renamed onto the
+/// target when complete (removed if anything fails first). An existing target is kept unless `force`.
+struct OutFile<'a> {
+    path: &'a Path,
+    force: bool,
+    file: tempfile::NamedTempFile,
+}
+
+impl<'a> OutFile<'a> {
+    fn create(path: &'a Path, force: bool) -> Result<Self, Failure> {
+        if !force && path.exists() {
+            return Err(input(format!(
+                "{} exists: give another --out or --force to replace it",
+                path.display()
+            )));
+        }
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let file = tempfile::NamedTempFile::new_in(dir)
+            .map_err(|e| input(format!("cannot write {}: {e}", path.display())))?;
+        Ok(OutFile { path, force, file })
+    }
+
+    fn error(&self, e: std::io::Error) -> Failure {
+        input(format!("cannot write {}: {e}", self.path.display()))
+    }
+
+    fn persist(self) -> Result<(), Failure> {
+        let (path, force) = (self.path, self.force);
+        let done = if force {
+            self.file.persist(path).map(drop)
+        } else {
+            self.file.persist_noclobber(path).map(drop)
+        };
+        done.map_err(|e| input(format!("cannot write {}: {}", path.display(), e.error)))
+    }
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, Failure> {
@@ -1601,13 +1647,15 @@ async fn audit<S: tuanji_store::Store>(
                 println!("ok: the log verifies");
             }
         }
-        AuditCmd::Prove { seq, out } => {
+        AuditCmd::Prove { seq, out, force } => {
             let p = e.audit_prove(seq).await?;
             let text = serde_json::to_string_pretty(&p).map_err(|e| input(e.to_string()))?;
             match out {
                 Some(path) => {
-                    std::fs::write(&path, format!("{text}\n"))
-                        .map_err(|e| input(format!("cannot write {}: {e}", path.display())))?;
+                    let mut f = OutFile::create(&path, force)?;
+                    std::io::Write::write_all(&mut f.file, format!("{text}\n").as_bytes())
+                        .map_err(|e| f.error(e))?;
+                    f.persist()?;
                     println!(
                         "inclusion proof of entry {seq} in {} entries written to {}",
                         p.size,
@@ -1630,22 +1678,11 @@ async fn audit<S: tuanji_store::Store>(
             };
             let n = match &out {
                 Some(path) => {
-                    // Write to a temporary file next to the target and rename: no half-written exports.
-                    let tmp = path.with_extension("partial");
-                    let mut f = std::fs::File::create(&tmp)
-                        .map_err(|e| input(format!("cannot create {}: {e}", tmp.display())))?;
+                    let mut f = OutFile::create(path, force)?;
                     let n = e
-                        .audit_export(actor, &select.query(), format, unmasked, &mut f)
-                        .await;
-                    let n = match n {
-                        Ok(n) => n,
-                        Err(err) => {
-                            let _ = std::fs::remove_file(&tmp);
-                            return Err(err.into());
-                        }
-                    };
-                    std::fs::rename(&tmp, path)
-                        .map_err(|e| input(format!("cannot write {}: {e}", path.display())))?;
+                        .audit_export(actor, &select.query(), format, unmasked, &mut f.file)
+                        .await?;
+                    f.persist()?;
                     n
                 }
                 None => {

@@ -17,8 +17,10 @@
 //!    the transfers (PostgreSQL's autovacuum would within a minute of the graduation; without it the planner
 //!    still thinks `instances` is empty and each relation lookup scans the 100,000 relation instances).
 
+mod common;
+
+use common::{d, median, person, CHUNK};
 use std::time::Instant;
-use tuanji_domain::{check_character, Date};
 use tuanji_engine::relation::RelationCommand;
 use tuanji_engine::{with_engine, Actor, AnyEngine};
 use tuanji_workflow::relation::{Destination, Initiator};
@@ -30,8 +32,6 @@ const MEMBERS: usize = 100_000;
 const TRANSFERS: usize = 2_000;
 /// Rounds the transfers are split into (engine and baseline alternate).
 const ROUNDS: usize = 4;
-/// Rows per multi-row INSERT.
-const CHUNK: usize = 1_000;
 
 const ORGS: &str = "code,name,kind,parent,approves_admissions,school_level,graduating,class_size\n\
     CYLC,共青团中央,central,,,,,\n\
@@ -41,25 +41,6 @@ const ORGS: &str = "code,name,kind,parent,approves_admissions,school_level,gradu
     E,共青团某公司委员会,basic_committee,C,true,,,\n\
     E-B1,某公司研发部团支部,branch,E,false,,,\n";
 
-fn d(y: i32, m: u32, day: u32) -> Date {
-    Date::from_ymd_opt(y, m, day).expect("date")
-}
-
-/// Member `i`: resident ID (valid check character), birth date, sex. Born in 2008, 1,000 per day.
-fn person(i: usize) -> (String, Date, &'static str) {
-    let birth = d(2008, 1, 1) + chrono::Days::new((i / 1000) as u64);
-    let seq = i % 1000;
-    let first17 = format!("110108{}{seq:03}", birth.format("%Y%m%d"));
-    let check = check_character(&first17).expect("17 digits");
-    let sex = if seq % 2 == 1 { "male" } else { "female" };
-    (format!("{first17}{check}"), birth, sex)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 /// A ~300-byte log payload, as the engine writes for a relation step.
 fn payload(command: &str) -> String {
     format!(
@@ -68,44 +49,8 @@ fn payload(command: &str) -> String {
     )
 }
 
-/// Seeds the members, creates the baseline tables, and runs one raw graduation-shaped transaction.
+/// Creates the baseline tables, and runs one raw graduation-shaped transaction.
 macro_rules! raw {
-    (seed, $pool:expr, $db:ty, $branch:expr) => {{
-        let mut tx = $pool.begin().await.expect("begin");
-        let ids: Vec<usize> = (0..MEMBERS).collect();
-        for chunk in ids.chunks(CHUNK) {
-            let rows: Vec<(Uuid, String, Date, &str)> = chunk
-                .iter()
-                .map(|&i| {
-                    let (rid, birth, sex) = person(i);
-                    (Uuid::now_v7(), rid, birth, sex)
-                })
-                .collect();
-            let mut q = sqlx::QueryBuilder::<$db>::new(
-                "INSERT INTO persons (id, resident_id, name, sex, birth_date) ",
-            );
-            q.push_values(rows.iter(), |mut b, r| {
-                b.push_bind(r.0)
-                    .push_bind(r.1.clone())
-                    .push_bind("毕业生")
-                    .push_bind(r.3)
-                    .push_bind(r.2);
-            });
-            q.build().execute(&mut *tx).await.expect("persons");
-            let mut q = sqlx::QueryBuilder::<$db>::new(
-                "INSERT INTO members (person_id, branch_id, membership_date, standing, source) ",
-            );
-            q.push_values(rows.iter(), |mut b, r| {
-                b.push_bind(r.0)
-                    .push_bind($branch)
-                    .push_bind(d(2025, 5, 4))
-                    .push_bind("member")
-                    .push_bind("legacy");
-            });
-            q.build().execute(&mut *tx).await.expect("members");
-        }
-        tx.commit().await.expect("commit seed");
-    }};
     (tables, $pool:expr, $id:literal, $bytes:literal, $seq:literal) => {{
         for sql in [
             "DROP TABLE IF EXISTS bench_instances",
@@ -308,7 +253,7 @@ async fn run(url: &str) {
     let per_round = TRANSFERS / ROUNDS;
     macro_rules! measure {
         ($pool:expr, $db:ty, $begin:expr, $id:literal, $bytes:literal, $seq:literal) => {{
-            raw!(seed, $pool, $db, g.id);
+            seed_members!($pool, $db, g.id, MEMBERS);
             eprintln!(
                 "{}: seeded {MEMBERS} members in {:.1} s",
                 e.backend(),

@@ -7,7 +7,7 @@ use serde::Serialize;
 use tuanji_domain::Date;
 use tuanji_store::{InstanceRow, LogFilter, LogRow, MemberRow, Store, StoreError, StoreTx};
 use tuanji_workflow::admission::{admitted_member, AdmissionData, AdmissionStep};
-use tuanji_workflow::relation::{RelationData, RelationStep};
+use tuanji_workflow::relation::RelationData;
 
 /// A person's record as shown by `tuanji member show`. The resident ID is masked.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -218,114 +218,6 @@ impl<S: Store> Engine<S> {
             _ => differences.push(format!(
                 "member row: replay {replayed:?}, stored {member:?}"
             )),
-        }
-        Ok(ReplayReport {
-            entries: count,
-            matches: differences.is_empty(),
-            differences,
-        })
-    }
-}
-
-impl<S: Store> Engine<S> {
-    /// Replays every relation instance of the person (each stay at a branch) from its log entries and compares
-    /// state, version and data with the stored instances; checks each entry is a declared transition (a
-    /// `history` transition returns to the state the instance came from) and that the member row sits at the
-    /// branch of the current stay.
-    ///
-    /// Errors: [`EngineError::Input`] for an unknown person; [`StoreError::Corrupt`] for payloads that do not
-    /// parse.
-    pub async fn replay_relation(&self, who: &str) -> EngineResult<ReplayReport> {
-        let mut tx = self.store().begin_read().await?;
-        let person = self.find_person(&mut tx, who).await?;
-        let entries = tx
-            .log(&LogFilter {
-                person_id: Some(person.id),
-                limit: None,
-                ..LogFilter::default()
-            })
-            .await?;
-        let mut replayed: Vec<(uuid::Uuid, String, i64, RelationData)> = Vec::new();
-        let mut differences = Vec::new();
-        let mut count = 0;
-        for e in entries.iter().filter(|e| e.workflow == "relation") {
-            let payload = e.payload_value()?;
-            let step: RelationStep = serde_json::from_value(payload["step"].clone())
-                .map_err(|err| StoreError::Corrupt(format!("log seq {}: {err}", e.seq)))?;
-            let at = match replayed.iter().position(|r| r.0 == e.instance_id) {
-                Some(i) => i,
-                None => {
-                    replayed.push((
-                        e.instance_id,
-                        tuanji_workflow::NEW.to_owned(),
-                        0,
-                        RelationData::default(),
-                    ));
-                    replayed.len() - 1
-                }
-            };
-            let (_, state, version, data) = &mut replayed[at];
-            if *state != e.from_state {
-                differences.push(format!(
-                    "seq {}: starts from `{}` but the instance was in `{state}`",
-                    e.seq, e.from_state
-                ));
-            }
-            match self.registry().get(&e.workflow, e.workflow_version as u32) {
-                Some(def) => match def.transition(&e.from_state, &e.command) {
-                    Ok(t) if t.to == e.to_state => {}
-                    Ok(t)
-                        if t.to == tuanji_workflow::HISTORY
-                            && data.return_to.as_deref() == Some(e.to_state.as_str()) => {}
-                    _ => differences.push(format!(
-                        "seq {}: `{}` from `{}` to `{}` is not a declared transition",
-                        e.seq, e.command, e.from_state, e.to_state
-                    )),
-                },
-                None => differences.push(format!(
-                    "seq {}: workflow {} v{} is not installed",
-                    e.seq, e.workflow, e.workflow_version
-                )),
-            }
-            data.apply(&e.from_state, &step);
-            *state = e.to_state.clone();
-            *version += 1;
-            count += 1;
-        }
-        for (id, state, version, data) in &replayed {
-            let Some(stored) = tx.instance(*id).await? else {
-                differences.push(format!("instance {id}: in the log but not stored"));
-                continue;
-            };
-            let stored_data: RelationData = serde_json::from_str(&stored.data)
-                .map_err(|e| StoreError::Corrupt(format!("instance {id}: {e}")))?;
-            if *state != stored.state {
-                differences.push(format!(
-                    "instance {id}: state: replay `{state}`, stored `{}`",
-                    stored.state
-                ));
-            }
-            if *version != stored.version {
-                differences.push(format!(
-                    "instance {id}: version: replay {version}, stored {}",
-                    stored.version
-                ));
-            }
-            if *data != stored_data {
-                differences.push(format!(
-                    "instance {id}: data: replay differs from the stored instance data"
-                ));
-            }
-        }
-        if let Some(current) = tx.latest_instance(person.id, "relation").await? {
-            if let Some(m) = tx.member(person.id).await? {
-                if m.branch_id != current.branch_id {
-                    differences.push(format!(
-                        "member row: branch {} but the current stay is at {}",
-                        m.branch_id, current.branch_id
-                    ));
-                }
-            }
         }
         Ok(ReplayReport {
             entries: count,
