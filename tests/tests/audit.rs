@@ -1253,3 +1253,56 @@ both_backends!(
         );
     }
 );
+
+// ------------------------------------------------------------------ checkpoints continue from their frontier
+
+both_backends!(
+    audit_checkpoint_continues_from_the_last_frontier_and_ignores_a_bad_one,
+    |app| async move {
+        let a = audited(app).await;
+        let app = &a.app;
+        // The first checkpoint keeps its frontier: one hash per set bit of its size.
+        let size = a.first.size;
+        assert_eq!(
+            a.first.frontier.as_ref().map(Vec::len),
+            Some(32 * size.count_ones() as usize)
+        );
+        // Each later checkpoint, continued from the one before, has the root of the whole log at its size.
+        let g = app.members(SENIOR).good;
+        for (i, date) in [d(2026, 9, 1), d(2026, 9, 2)].into_iter().enumerate() {
+            relation(app, &g[1], committee(), contact(date)).await;
+            let cp = expect_ok(app.audit_checkpoint(&a.key, "test").await, "checkpoint");
+            assert_eq!(cp.size, size + 1 + i as i64);
+            let leaves: Vec<Hash> = app
+                .log(None)
+                .await
+                .iter()
+                .map(|r| hash_of(&r.leaf_hash))
+                .collect();
+            assert_eq!(cp.root, tuanji_audit::merkle_root(&leaves).to_vec());
+        }
+        expect_clean(app, 3).await;
+        // A forged frontier (or none, as before migration 0008) is not trusted: the next checkpoint recomputes.
+        drop_checkpoint_triggers(app).await;
+        for forged in [
+            blob(app, &[0u8; 32].repeat((size + 2).count_ones() as usize)),
+            "NULL".to_owned(),
+        ] {
+            raw(
+                app,
+                &format!("UPDATE checkpoints SET frontier = {forged} WHERE id = (SELECT MAX(id) FROM checkpoints)"),
+            )
+            .await;
+            relation(app, &g[1], committee(), contact(d(2026, 9, 3))).await;
+            let cp = expect_ok(app.audit_checkpoint(&a.key, "test").await, "checkpoint");
+            let leaves: Vec<Hash> = app
+                .log(None)
+                .await
+                .iter()
+                .map(|r| hash_of(&r.leaf_hash))
+                .collect();
+            assert_eq!(cp.root, tuanji_audit::merkle_root(&leaves).to_vec());
+        }
+        expect_clean(app, 5).await;
+    }
+);

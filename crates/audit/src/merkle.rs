@@ -92,6 +92,22 @@ impl MerkleBuilder {
         self.size += 1;
     }
 
+    /// The frontier: the roots of the perfect subtrees of the leaves pushed so far, left to right (largest
+    /// first), one per set bit of [`MerkleBuilder::size`]. Stored with a checkpoint, it lets the next checkpoint
+    /// be computed from the leaves after it alone.
+    pub fn frontier(&self) -> &[Hash] {
+        &self.stack
+    }
+
+    /// A builder that continues a tree of `size` leaves from its [`MerkleBuilder::frontier`]; `None` when the
+    /// frontier does not have one hash per set bit of `size`.
+    pub fn from_frontier(size: u64, frontier: &[Hash]) -> Option<Self> {
+        (frontier.len() == size.count_ones() as usize).then(|| MerkleBuilder {
+            size,
+            stack: frontier.to_vec(),
+        })
+    }
+
     /// Number of leaves pushed so far (the tree size).
     pub fn size(&self) -> u64 {
         self.size
@@ -134,6 +150,28 @@ pub(crate) fn split_point(n: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tree_continued_from_its_frontier_has_the_roots_of_the_whole_tree() {
+        let leaves: Vec<Hash> = (0u8..70).map(|i| [i; 32]).collect();
+        for cut in 0..leaves.len() {
+            let first: MerkleBuilder = leaves[..cut].iter().copied().collect();
+            assert_eq!(first.frontier().len(), (cut as u64).count_ones() as usize);
+            let mut b = MerkleBuilder::from_frontier(first.size(), first.frontier())
+                .expect("a frontier of the right length");
+            for (i, leaf) in leaves[cut..].iter().enumerate() {
+                b.push(*leaf);
+                assert_eq!(
+                    b.root(),
+                    merkle_root(&leaves[..cut + i + 1]),
+                    "cut {cut}, size {}",
+                    cut + i + 1
+                );
+            }
+        }
+        assert!(MerkleBuilder::from_frontier(3, &[[0; 32]]).is_none());
+        assert!(MerkleBuilder::from_frontier(0, &[[0; 32]]).is_none());
+    }
 
     #[test]
     fn split_point_is_largest_power_of_two_below() {

@@ -443,8 +443,27 @@ impl<S: Store> Engine<S> {
                 "the signing key differs from the one registered as `{name}`"
             )));
         }
-        let (size, _) = tx.log_head().await?;
-        let (root, chain) = self.root_at(tx, size).await?;
+        let (size, chain) = tx.log_head().await?;
+        let last = tx.last_checkpoint().await?;
+        // Continue the tree from the last checkpoint's frontier when it is sound (its root is the stored root),
+        // so a checkpoint hashes only the entries after the last one; else from the first entry.
+        let mut tree = last
+            .as_ref()
+            .filter(|c| c.size <= size)
+            .and_then(|c| {
+                let hashes: Vec<Hash> = c
+                    .frontier
+                    .as_deref()?
+                    .chunks(32)
+                    .map(|h| h.try_into().ok())
+                    .collect::<Option<_>>()?;
+                MerkleBuilder::from_frontier(c.size as u64, &hashes)
+                    .filter(|b| b.root().as_slice() == c.root.as_slice())
+            })
+            .unwrap_or_default();
+        self.extend_tree(tx, &mut tree, size).await?;
+        let root = tree.root();
+        let chain = hash32(&chain, "log_head.chain_hash")?;
         let cp = Checkpoint {
             origin: origin(),
             size: size as u64,
@@ -464,6 +483,7 @@ impl<S: Store> Engine<S> {
             note,
             reason: reason.to_owned(),
             created_at: tuanji_store::__now_micros(),
+            frontier: Some(tree.frontier().concat()),
         };
         tx.insert_checkpoint(&row).await?;
         Ok(row)
@@ -480,7 +500,7 @@ impl<S: Store> Engine<S> {
         };
         let mut tx = self.store().begin().await?;
         let (size, _) = tx.log_head().await?;
-        let last = tx.checkpoints().await?.pop();
+        let last = tx.last_checkpoint().await?;
         let last_size = last.as_ref().map_or(0, |c| c.size);
         if size == last_size {
             return Ok(None);
@@ -516,7 +536,7 @@ impl<S: Store> Engine<S> {
     ) -> EngineResult<Option<CheckpointRef>> {
         let row = match self.signer.clone() {
             Some(signer) => Some(self.checkpoint_in(tx, &signer, "transfer").await?),
-            None => tx.checkpoints().await?.pop(),
+            None => tx.last_checkpoint().await?,
         };
         Ok(row.map(|c| CheckpointRef {
             id: c.id,
@@ -533,37 +553,25 @@ impl<S: Store> Engine<S> {
         Ok(tx.checkpoints().await?)
     }
 
-    /// Merkle root and chain head of entries 1..=size.
-    async fn root_at(&self, tx: &mut S::Tx, size: i64) -> EngineResult<(Hash, Hash)> {
-        let mut b = MerkleBuilder::new();
-        let mut after = 0;
+    /// Pushes the stored leaf hashes of entries `tree.size() + 1 ..= size` onto `tree`.
+    async fn extend_tree(
+        &self,
+        tx: &mut S::Tx,
+        tree: &mut MerkleBuilder,
+        size: i64,
+    ) -> EngineResult<()> {
+        let mut after = tree.size() as i64;
         while after < size {
             let rows = tx.log_leaves(after, BATCH.min(size - after)).await?;
             if rows.is_empty() {
                 break;
             }
             for (seq, leaf) in &rows {
-                b.push(hash32(leaf, &format!("leaf of seq {seq}"))?);
+                tree.push(hash32(leaf, &format!("leaf of seq {seq}"))?);
                 after = *seq;
             }
         }
-        let chain = match size {
-            0 => GENESIS,
-            _ => {
-                let row = tx
-                    .log(&LogFilter {
-                        after_seq: Some(size - 1),
-                        limit: Some(1),
-                        ..LogFilter::default()
-                    })
-                    .await?;
-                match row.first() {
-                    Some(r) => hash32(&r.chain_hash, "chain hash")?,
-                    None => GENESIS,
-                }
-            }
-        };
-        Ok((b.root(), chain))
+        Ok(())
     }
 
     /// Verifies the whole log: every leaf recomputed from the row's fields, the chain, the dense sequence and the

@@ -414,6 +414,45 @@ pub struct CheckpointRow {
     pub reason: String,
     /// Server time (UTC).
     pub created_at: DateTime<Utc>,
+    /// The Merkle frontier at `size` (`tuanji_audit::MerkleBuilder::frontier`, 32 bytes per hash, concatenated);
+    /// `None` for checkpoints stored before it was kept. Not part of the signed checkpoint.
+    #[serde(skip)]
+    pub frontier: Option<Vec<u8>>,
+}
+
+/// A live standing instance (团籍, state `member`, `on_probation`, `recommended_for_party` or `party_member`) of
+/// a member neither annulled nor tombstoned, with what the standing sweep needs: the person's birth date.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StandingLiveRow {
+    /// Instance id (UUID v7).
+    pub id: Uuid,
+    /// The member.
+    pub person_id: Uuid,
+    /// The member's branch.
+    pub branch_id: Uuid,
+    /// Current state.
+    pub state: String,
+    /// Optimistic version.
+    pub version: i64,
+    /// `StandingData` JSON.
+    pub data: String,
+    /// From the resident ID (calendar date).
+    pub birth_date: NaiveDate,
+}
+
+/// One month of League dues (团费) paid by a member (DUE_STUDENT).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct DuesRow {
+    /// The member.
+    pub person_id: Uuid,
+    /// The month paid for, `YYYY-MM`.
+    pub month: String,
+    /// The part of the payment for this month, in fen (分).
+    pub amount_fen: i64,
+    /// Payment date.
+    pub paid_on: NaiveDate,
+    /// `reduced` (students, 0.20 yuan) or `salaried`.
+    pub category: String,
 }
 
 /// Counts of a branch's members, for meetings and class caps.
@@ -755,6 +794,9 @@ pub trait StoreTx: Send {
     ) -> impl Future<Output = StoreResult<()>> + Send;
     /// Every checkpoint, by id.
     fn checkpoints(&mut self) -> impl Future<Output = StoreResult<Vec<CheckpointRow>>> + Send;
+    /// The latest checkpoint (highest id), if any.
+    fn last_checkpoint(&mut self)
+        -> impl Future<Output = StoreResult<Option<CheckpointRow>>> + Send;
     /// Number of entries in the log (the last seq).
     fn log_size(&mut self) -> impl Future<Output = StoreResult<i64>> + Send;
     /// Entries, oldest first.

@@ -785,8 +785,8 @@ macro_rules! sql_tx_impl {
                     });
                 }
                 $crate::sqlx::query(
-                    "INSERT INTO checkpoints (id, size, root, chain_head, key_name, note, reason, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    "INSERT INTO checkpoints (id, size, root, chain_head, key_name, note, reason, created_at, frontier) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .bind(c.id)
                 .bind(c.size)
@@ -796,6 +796,7 @@ macro_rules! sql_tx_impl {
                 .bind(&c.note)
                 .bind(&c.reason)
                 .bind(c.created_at)
+                .bind(&c.frontier)
                 .execute(&mut *self.0)
                 .await?;
                 Ok(())
@@ -804,6 +805,12 @@ macro_rules! sql_tx_impl {
             async fn checkpoints(&mut self) -> $crate::StoreResult<Vec<$crate::CheckpointRow>> {
                 Ok($crate::sqlx::query_as("SELECT * FROM checkpoints ORDER BY id")
                     .fetch_all(&mut *self.0)
+                    .await?)
+            }
+
+            async fn last_checkpoint(&mut self) -> $crate::StoreResult<Option<$crate::CheckpointRow>> {
+                Ok($crate::sqlx::query_as("SELECT * FROM checkpoints ORDER BY id DESC LIMIT 1")
+                    .fetch_optional(&mut *self.0)
                     .await?)
             }
         }
