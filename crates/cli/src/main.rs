@@ -236,7 +236,7 @@ enum AuditCmd {
         #[arg(long, requires = "key")]
         trusted: Option<PathBuf>,
         /// The public key text the trusted checkpoint is signed with.
-        #[arg(long)]
+        #[arg(long, requires = "trusted")]
         key: Option<PathBuf>,
         /// Print JSON.
         #[arg(long)]

@@ -90,6 +90,17 @@ fn audit_story(db: &str, dir: &Path) {
         db,
         &["audit", "prove", "--seq", "1", "--out", &proof_s, "--force"],
     );
+    // Bad selections and keys: refused with the reason.
+    let err = refused(db, &["audit", "prove", "--seq", "0"]);
+    assert!(
+        err.contains("there is no entry 0: entries are numbered from 1"),
+        "{err}"
+    );
+    let cp = write(dir, "cp.txt", "not a checkpoint");
+    let err = refused(db, &["audit", "verify", "--trusted", &cp, "--key", &key_s]);
+    assert!(err.contains("this is a private key"), "{err}");
+    let out = tuanji(db, &["audit", "verify", "--key", &vkey_file]);
+    assert_eq!(out.status.code(), Some(2), "--key needs --trusted");
     // A proof of an entry no checkpoint covers, and a proof that was tampered with.
     let err = refused(db, &["audit", "prove", "--seq", "2"]);
     assert!(err.contains("entry 2"), "{err}");

@@ -254,6 +254,15 @@ impl ProofEntry {
     }
 }
 
+/// A hint when a private key file was given where the public key text belongs.
+fn private_hint(text: &str) -> &'static str {
+    if text.trim_start().starts_with(tuanji_audit::SKEY_PREFIX) {
+        " (this is a private key: give the public key text `tuanji audit keygen` printed, never the private key)"
+    } else {
+        ""
+    }
+}
+
 /// The leaf hash of a stored row as its fields give it; `None` when its salt or rule codes are malformed (an
 /// altered row).
 fn row_leaf(row: &LogRow) -> Option<Hash> {
@@ -588,7 +597,7 @@ impl<S: Store> Engine<S> {
         let trusted = match trusted {
             Some((note, vkey)) => {
                 let (name, vk) = decode_vkey(vkey.trim()).map_err(|e| {
-                    EngineError::Input(format!("the trusted key does not parse: {e}"))
+                    EngineError::Input(format!("the trusted key does not parse: {e}{}", private_hint(vkey)))
                 })?;
                 Some(Checkpoint::parse_and_verify(note, &vk, &name).map_err(|e| {
                     EngineError::Input(format!("the trusted checkpoint does not verify: {e}"))
@@ -1065,13 +1074,17 @@ impl<S: Store> Engine<S> {
     /// Errors: [`EngineError::Input`] when no checkpoint covers `seq` (take one with `tuanji audit checkpoint`)
     /// or `seq` is not in the log.
     pub async fn audit_prove(&self, seq: i64) -> EngineResult<InclusionProof> {
+        if seq < 1 {
+            return Err(EngineError::Input(format!(
+                "there is no entry {seq}: entries are numbered from 1"
+            )));
+        }
         let mut tx = self.store().begin_read().await?;
+        // The latest checkpoint is the largest: it covers the entry if any does.
         let cp = tx
-            .checkpoints()
+            .last_checkpoint()
             .await?
-            .into_iter()
-            .rev()
-            .find(|c| c.size >= seq)
+            .filter(|c| c.size >= seq)
             .ok_or_else(|| {
                 EngineError::Input(format!(
                     "no checkpoint covers entry {seq}; take one first: tuanji audit checkpoint --key FILE"
@@ -1128,7 +1141,7 @@ impl<S: Store> Engine<S> {
 /// Errors: [`EngineError::Input`] naming what does not verify.
 pub fn check_proof(proof: &InclusionProof, vkey: &str) -> EngineResult<Checkpoint> {
     let (name, vk) = decode_vkey(vkey.trim())
-        .map_err(|e| EngineError::Input(format!("the key does not parse: {e}")))?;
+        .map_err(|e| EngineError::Input(format!("the key does not parse: {e}{}", private_hint(vkey))))?;
     let cp = Checkpoint::parse_and_verify(&proof.checkpoint, &vk, &name).map_err(|e| {
         EngineError::Input(format!(
             "the checkpoint does not verify with key `{name}`: {e}"
