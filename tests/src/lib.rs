@@ -883,6 +883,49 @@ impl TestApp {
         )
     }
 
+    /// `Engine::standing` as the actor `tester` in `role` (None: the transition's first role).
+    pub async fn standing(
+        &self,
+        who: &str,
+        role: Option<&str>,
+        cmd: &tuanji_engine::standing::StandingCommand,
+    ) -> EngineResult<tuanji_engine::standing::StandingOutcome> {
+        let a = Actor {
+            name: "tester".into(),
+            role: role.map(str::to_owned),
+        };
+        with_engine!(&self.engine, e => e.standing(&a, who, cmd).await)
+    }
+
+    /// `Engine::standing_show`.
+    pub async fn standing_show(
+        &self,
+        who: &str,
+    ) -> EngineResult<tuanji_engine::standing::StandingView> {
+        with_engine!(&self.engine, e => e.standing_show(who).await)
+    }
+
+    /// `Engine::standing_sweep` as the actor `sweep` (role system_admin).
+    pub async fn standing_sweep(
+        &self,
+        as_of: Date,
+    ) -> EngineResult<tuanji_engine::standing::StandingSweepReport> {
+        let a = Actor {
+            name: "sweep".into(),
+            role: Some("system_admin".into()),
+        };
+        with_engine!(&self.engine, e => e.standing_sweep(&a, as_of, &|_, _, _| {}).await)
+    }
+
+    /// The member's standing state (`members.standing` and the instance agree; panics otherwise).
+    pub async fn standing_state(&self, who: &str) -> String {
+        let v = expect_ok(self.standing_show(who).await, "standing show");
+        let m = expect_ok(self.member_view(who).await, "member show");
+        let projected = m.member.map(|m| m.standing).unwrap_or_default();
+        assert_eq!(projected, v.state, "members.standing follows the standing state");
+        v.state
+    }
+
     /// `Engine::member_view`.
     pub async fn member_view(&self, who: &str) -> EngineResult<MemberView> {
         with_engine!(&self.engine, e => e.member_view(who).await)

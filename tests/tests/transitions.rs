@@ -85,6 +85,22 @@ const COVERED: &[(&str, &str, &str)] = &[
     ("relation", "reported_in", "accept_report_in"),
     ("relation", "reported_in", "decline_report_in"),
     ("relation", "at_branch", "delete"),
+    ("evaluation", "new", "record"),
+    ("evaluation", "recorded", "amend"),
+    ("evaluation", "recorded", "approve"),
+    ("evaluation", "approved", "reevaluate"),
+    ("evaluation", "approved", "advise_withdrawal"),
+    ("evaluation", "approved", "close"),
+    ("party_recommendation", "new", "nominate"),
+    ("party_recommendation", "nominated", "vote"),
+    ("party_recommendation", "branch_voted", "publicise"),
+    ("party_recommendation", "publicised", "recommend"),
+    ("party_recommendation", "recommended", "accept"),
+    ("party_recommendation", "recommended", "decline"),
+    ("party_recommendation", "recommended", "expire"),
+    ("party_recommendation", "nominated", "cancel"),
+    ("party_recommendation", "branch_voted", "cancel"),
+    ("party_recommendation", "publicised", "cancel"),
 ];
 
 #[test]
@@ -1626,3 +1642,309 @@ both_backends!(audit_new_export_unmasked, |app| async move {
     expect_rule(r, "WF_NOT_ALLOWED");
     assert_eq!(app.log(None).await.len(), size + 1);
 });
+
+// ------------------------------------------------------------------ evaluation and Party recommendation
+//
+// Evaluation (团员教育评议). Given: the 2025 round of PARTY_BRANCH (10 members, the last graded unqualified)
+// brought to the `from` state. When: the command. Then: `from` → `to` and the log's last entry is
+// `(evaluation, from, command, to)` for the round.
+//
+// Party recommendation (推优入党). Given: a member of PARTY_BRANCH, graded in an approved round, brought to
+// `from` (in 2024 for the outcomes, so that two years of validity end before today). When: the command (or
+// the sweep that issues `expire`). Then: `from` → `to` and the member's log gains exactly the entries
+// `(party_recommendation, from, command, to)` and, where the standing follows, the standing step.
+
+mod evaluation_and_party {
+    use super::*;
+    use tuanji_engine::evaluation::EvaluationCommand as E;
+    use tuanji_engine::party::PartyCommand as P;
+    use tuanji_workflow::evaluation::Grade;
+
+    fn grades(m: &[String]) -> Vec<(String, Grade)> {
+        m.iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let g = if i + 1 == m.len() {
+                    Grade::Unqualified
+                } else {
+                    Grade::Qualified
+                };
+                (r.clone(), g)
+            })
+            .collect()
+    }
+
+    /// The round of `year`: `record` on {year}-12-20 and, if `approve`, approval on {year+1}-01-10.
+    pub(super) async fn round(app: &TestApp, m: &[String], year: i32, approve: bool) {
+        expect_ok(
+            app.evaluation(
+                PARTY_BRANCH,
+                year,
+                None,
+                &E::Record {
+                    date: d(year, 12, 20),
+                    present: 8,
+                    grades: grades(m),
+                },
+            )
+            .await,
+            "record",
+        );
+        if approve {
+            expect_ok(
+                app.evaluation(
+                    PARTY_BRANCH,
+                    year,
+                    None,
+                    &E::Approve {
+                        date: d(year + 1, 1, 10),
+                        org: SCHOOL.into(),
+                    },
+                )
+                .await,
+                "approve",
+            );
+        }
+    }
+
+    /// When `cmd`, then `from` → `to` and the log's last entry is that transition of the round.
+    async fn then_round(app: &TestApp, cmd: E, from: &str, to: &str) {
+        let before = app.log(None).await.len();
+        let out = expect_ok(app.evaluation(PARTY_BRANCH, 2025, None, &cmd).await, cmd.command());
+        assert_eq!((out.from.as_str(), out.to.as_str()), (from, to));
+        let log = app.log(None).await;
+        assert_eq!(log.len(), before + 1);
+        let last = log.last().expect("an entry");
+        assert_eq!(
+            (last.workflow.as_str(), last.from_state.as_str(), last.command.as_str(), last.to_state.as_str()),
+            ("evaluation", from, cmd.command(), to)
+        );
+        assert_eq!(last.instance_id, out.round.id);
+    }
+
+    both_backends!(evaluation_new_record, |app| async move {
+        let app = app.with_school().await;
+        let m = app.with_party_branch(10, 0).await.good;
+        then_round(
+            &app,
+            E::Record {
+                date: d(2025, 12, 20),
+                present: 8,
+                grades: grades(&m),
+            },
+            "new",
+            "recorded",
+        )
+        .await;
+    });
+
+    both_backends!(evaluation_recorded_amend, |app| async move {
+        let app = app.with_school().await;
+        let m = app.with_party_branch(10, 0).await.good;
+        round(&app, &m, 2025, false).await;
+        then_round(
+            &app,
+            E::Amend {
+                date: d(2025, 12, 21),
+                present: 9,
+                grades: grades(&m),
+            },
+            "recorded",
+            "recorded",
+        )
+        .await;
+    });
+
+    both_backends!(evaluation_recorded_approve, |app| async move {
+        let app = app.with_school().await;
+        let m = app.with_party_branch(10, 0).await.good;
+        round(&app, &m, 2025, false).await;
+        then_round(
+            &app,
+            E::Approve {
+                date: d(2026, 1, 10),
+                org: SCHOOL.into(),
+            },
+            "recorded",
+            "approved",
+        )
+        .await;
+    });
+
+    both_backends!(evaluation_approved_reevaluate_advise_close, |app| async move {
+        let app = app.with_school().await;
+        let m = app.with_party_branch(10, 0).await.good;
+        round(&app, &m, 2025, true).await;
+        then_round(
+            &app,
+            E::Reevaluate {
+                date: d(2026, 4, 20),
+                member: m[9].clone(),
+                grade: Grade::Unqualified,
+            },
+            "approved",
+            "approved",
+        )
+        .await;
+        then_round(
+            &app,
+            E::AdviseWithdrawal {
+                date: d(2026, 5, 1),
+                member: m[9].clone(),
+            },
+            "approved",
+            "approved",
+        )
+        .await;
+        then_round(&app, E::Close { date: d(2026, 5, 2) }, "approved", "closed").await;
+    });
+
+    fn vote(date: Date) -> P {
+        P::Vote {
+            date,
+            entitled: None,
+            present: 9,
+            yes: 8,
+            no: 1,
+            abstain: 0,
+        }
+    }
+
+    /// The commands that bring a recommendation of `year` (2024 or 2026) to `state`.
+    fn path(year: i32, state: &str) -> Vec<P> {
+        let all = [
+            P::Nominate { date: d(year, 3, 1) },
+            vote(d(year, 3, 8)),
+            P::Publicise { date: d(year, 3, 11) },
+            P::Recommend {
+                date: d(year, 3, 20),
+                org: SCHOOL.into(),
+            },
+        ];
+        let n = match state {
+            "new" => 0,
+            "nominated" => 1,
+            "branch_voted" => 2,
+            "publicised" => 3,
+            _ => 4,
+        };
+        all.into_iter().take(n).collect()
+    }
+
+    /// Given a member of PARTY_BRANCH with a recommendation in `from` (of `year`), graded in the round before.
+    async fn given(app: &TestApp, year: i32, from: &str) -> String {
+        let m = app.with_party_branch(10, 0).await.good;
+        round(app, &m, year - 1, true).await;
+        let who = m[0].clone();
+        for cmd in path(year, from) {
+            expect_ok(app.party(&who, None, &cmd).await, cmd.command());
+        }
+        who
+    }
+
+    /// When `cmd`, then `from` → `to` and the member's log gains `expected` (workflow, from, command, to).
+    async fn then_party(app: &TestApp, who: &str, cmd: P, from: &str, to: &str, expected: &[(&str, &str, &str, &str)]) {
+        let before = app.log(Some(who)).await.len();
+        let out = expect_ok(app.party(who, None, &cmd).await, cmd.command());
+        assert_eq!((out.from.as_str(), out.to.as_str()), (from, to));
+        let log = app.log(Some(who)).await;
+        let got: Vec<(String, String, String, String)> = log[before..]
+            .iter()
+            .map(|r: &LogRow| (r.workflow.clone(), r.from_state.clone(), r.command.clone(), r.to_state.clone()))
+            .collect();
+        let want: Vec<(String, String, String, String)> = expected
+            .iter()
+            .map(|(a, b, c, e)| (a.to_string(), b.to_string(), c.to_string(), e.to_string()))
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    both_backends!(party_new_nominate, |app| async move {
+        let app = app.with_school().await;
+        let who = given(&app, 2026, "new").await;
+        then_party(&app, &who, P::Nominate { date: d(2026, 3, 1) }, "new", "nominated",
+            &[("party_recommendation", "new", "nominate", "nominated")]).await;
+    });
+
+    both_backends!(party_nominated_vote, |app| async move {
+        let app = app.with_school().await;
+        let who = given(&app, 2026, "nominated").await;
+        then_party(&app, &who, vote(d(2026, 3, 8)), "nominated", "branch_voted",
+            &[("party_recommendation", "nominated", "vote", "branch_voted")]).await;
+    });
+
+    both_backends!(party_branch_voted_publicise, |app| async move {
+        let app = app.with_school().await;
+        let who = given(&app, 2026, "branch_voted").await;
+        then_party(&app, &who, P::Publicise { date: d(2026, 3, 11) }, "branch_voted", "publicised",
+            &[("party_recommendation", "branch_voted", "publicise", "publicised")]).await;
+    });
+
+    both_backends!(party_publicised_recommend, |app| async move {
+        let app = app.with_school().await;
+        let who = given(&app, 2026, "publicised").await;
+        let before = app.log(Some(&who)).await.len();
+        then_party(&app, &who, P::Recommend { date: d(2026, 3, 20), org: SCHOOL.into() }, "publicised", "recommended",
+            &[("party_recommendation", "publicised", "recommend", "recommended"),
+              ("standing", "member", "recommend", "recommended_for_party")]).await;
+        assert_eq!(app.log(Some(&who)).await.len(), before + 2);
+    });
+
+    both_backends!(party_recommended_accept, |app| async move {
+        let app = app.with_school().await;
+        let who = given(&app, 2024, "recommended").await;
+        then_party(&app, &who, P::Accept { date: d(2025, 6, 1), party_org: "中共某校委员会".into() }, "recommended", "accepted_by_party",
+            &[("party_recommendation", "recommended", "accept", "accepted_by_party"),
+              ("standing", "recommended_for_party", "join_party", "party_member")]).await;
+    });
+
+    both_backends!(party_recommended_decline, |app| async move {
+        let app = app.with_school().await;
+        let who = given(&app, 2024, "recommended").await;
+        then_party(&app, &who, P::Decline { date: d(2025, 6, 1), party_org: "中共某校委员会".into(), reason: "名额已满".into() }, "recommended", "declined",
+            &[("party_recommendation", "recommended", "decline", "declined"),
+              ("standing", "recommended_for_party", "end_recommendation", "member")]).await;
+    });
+
+    both_backends!(party_recommended_expire, |app| async move {
+        let app = app.with_school().await;
+        let who = given(&app, 2024, "recommended").await;
+        let before = app.log(Some(&who)).await.len();
+        let r = expect_ok(app.sweep(today()).await, "sweep");
+        assert_eq!(r.recommendations_expired, 1);
+        let log = app.log(Some(&who)).await;
+        let got: Vec<(&str, &str, &str, &str)> = log[before..]
+            .iter()
+            .map(|r| (r.workflow.as_str(), r.from_state.as_str(), r.command.as_str(), r.to_state.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("party_recommendation", "recommended", "expire", "expired"),
+                ("standing", "recommended_for_party", "end_recommendation", "member")
+            ]
+        );
+        assert_eq!(log[before].effective_date, d(2026, 3, 20));
+    });
+
+    both_backends!(party_nominated_cancel, |app| async move {
+        let app = app.with_school().await;
+        let who = given(&app, 2026, "nominated").await;
+        then_party(&app, &who, P::Cancel { date: d(2026, 3, 5), reason: "本人放弃".into() }, "nominated", "cancelled",
+            &[("party_recommendation", "nominated", "cancel", "cancelled")]).await;
+    });
+
+    both_backends!(party_branch_voted_cancel, |app| async move {
+        let app = app.with_school().await;
+        let who = given(&app, 2026, "branch_voted").await;
+        then_party(&app, &who, P::Cancel { date: d(2026, 3, 9), reason: "本人放弃".into() }, "branch_voted", "cancelled",
+            &[("party_recommendation", "branch_voted", "cancel", "cancelled")]).await;
+    });
+
+    both_backends!(party_publicised_cancel, |app| async move {
+        let app = app.with_school().await;
+        let who = given(&app, 2026, "publicised").await;
+        then_party(&app, &who, P::Cancel { date: d(2026, 3, 12), reason: "公示期间收到反映，经核实属实".into() }, "publicised", "cancelled",
+            &[("party_recommendation", "publicised", "cancel", "cancelled")]).await;
+    });
+}

@@ -874,20 +874,24 @@ impl<S: Store> Engine<S> {
                 other => other.into(),
             })?;
         if let Some(m) = admitted_member(&t.to, &data) {
-            // A member whose relation has moved since admission keeps the branch the relation sits in.
-            let branch_id = match tx.member(person.id).await? {
-                Some(existing) if existing.admission_instance_id == Some(inst.id) => {
-                    existing.branch_id
-                }
-                _ => inst.branch_id,
+            // A member whose relation has moved since admission keeps the branch the relation sits in, and the
+            // standing the standing machine gave them (an oath or archive after admission changes neither).
+            let existing = tx
+                .member(person.id)
+                .await?
+                .filter(|e| e.admission_instance_id == Some(inst.id));
+            let branch_id = existing.as_ref().map_or(inst.branch_id, |e| e.branch_id);
+            let (standing, probation_until) = match &existing {
+                Some(e) if m.standing == "member" => (e.standing.clone(), e.probation_until),
+                _ => (m.standing.to_owned(), None),
             };
             tx.upsert_member(&MemberRow {
                 person_id: person.id,
                 branch_id,
                 membership_date: m.membership_date,
                 development_number: Some(m.number),
-                standing: m.standing.to_owned(),
-                probation_until: None,
+                standing,
+                probation_until,
                 source: "admission".into(),
                 admission_instance_id: Some(inst.id),
                 oath_date: m.oath_date,
@@ -896,6 +900,8 @@ impl<S: Store> Engine<S> {
             })
             .await?;
         }
+        // Every member has a standing instance: opened on admission (standing v1 `open`, after this entry).
+        let opens_standing = t.to == "admitted" && inst.state != "admitted";
         let rule_codes = codes_of(&def.name, t);
         let flag_json: Vec<_> = flags
             .iter()
@@ -920,6 +926,9 @@ impl<S: Store> Engine<S> {
                 idempotency_key: None,
             })
             .await?;
+        if opens_standing {
+            self.standing_open_admitted(tx, actor, person.id).await?;
+        }
         Ok(StepOutcome {
             instance_id: inst.id,
             from: inst.state,
@@ -1020,7 +1029,12 @@ async fn fact_of<T: StoreTx>(
     Ok(MemberFact {
         person_id: p.id,
         label: masked(&p.resident_id),
-        standing: tx.member(p.id).await?.map(|m| m.standing),
+        // A member recommended to the Party or in the Party is in good standing (STD_PROBATION: only probation
+        // and the ended standings take the rights away).
+        standing: tx.member(p.id).await?.map(|m| match m.standing.as_str() {
+            "recommended_for_party" | "party_member" => "member".to_owned(),
+            _ => m.standing,
+        }),
         is_applicant: p.id == applicant,
     })
 }

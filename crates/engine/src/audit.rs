@@ -19,6 +19,7 @@ use tuanji_store::{
 };
 use tuanji_workflow::admission::AdmissionData;
 use tuanji_workflow::relation::{CheckpointRef, RelationData, RelationStep};
+use tuanji_workflow::standing::{StandingData, StandingStep};
 use tuanji_workflow::{HISTORY, NEW};
 use uuid::Uuid;
 
@@ -977,6 +978,11 @@ impl<S: Store> Engine<S> {
                 .get("return_to")
                 .and_then(|v| v.as_str())
                 .map(str::to_owned),
+            // standing v1 `end_probation` records the state it returns to (StandingData::back_to).
+            ("standing", Some(_)) => step
+                .get("back_to")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned),
             _ => None,
         };
         match def.transition(&row.from_state, &row.command) {
@@ -1011,7 +1017,20 @@ impl<S: Store> Engine<S> {
             }
             // audit v1: the instance's data is the recorded step.
             "audit" => step,
-            // standing v1: the registration carries the membership; a probation import changes no data.
+            // standing v1: each step (the legacy import's payload `{"membership": …}` is its own step).
+            "standing" => {
+                let mut d: StandingData = match &r.data {
+                    Some(v) => serde_json::from_value(v.clone()).map_err(corrupt)?,
+                    None => StandingData::default(),
+                };
+                let raw = match payload.get("step") {
+                    Some(s) => s,
+                    None => &payload,
+                };
+                let step = StandingStep::from_log(&row.command, raw).map_err(corrupt)?;
+                d.apply(&row.from_state, &step);
+                serde_json::to_value(d).map_err(corrupt)?
+            }
             _ => match payload.get("membership") {
                 Some(m) if r.data.is_none() => m.clone(),
                 _ => r.data.clone().unwrap_or(serde_json::Value::Null),
@@ -1206,6 +1225,9 @@ fn drift(inst: &InstanceRow, r: Option<&Replayed>) -> EngineResult<Option<Fault>
         }
         "relation" => {
             typed::<RelationData>(&stored) == r.data.as_ref().and_then(typed::<RelationData>)
+        }
+        "standing" => {
+            typed::<StandingData>(&stored) == r.data.as_ref().and_then(typed::<StandingData>)
         }
         _ => Some(&stored) == r.data.as_ref(),
     };

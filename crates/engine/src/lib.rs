@@ -23,6 +23,7 @@ pub mod query;
 pub mod quota;
 pub mod relation;
 pub mod roster;
+pub mod standing;
 
 pub use any::{AnyEngine, DEFAULT_DATABASE_URL};
 

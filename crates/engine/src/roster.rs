@@ -203,6 +203,21 @@ impl<S: Store> Engine<S> {
             number: development_number.as_ref().map(|n| n.as_str().to_owned()),
             probation_until: *probation_until,
         };
+        // Dues are tracked from the month of import (DUE_STUDENT): months before it are neither owed nor counted
+        // towards a lapse (STD_LAPSE).
+        let membership = tuanji_workflow::standing::Membership {
+            membership_date: *membership_date,
+            number: data.number.clone(),
+            probation_until: *probation_until,
+            dues_from: Some(tuanji_domain::dues::YearMonth::of(today)),
+        };
+        let mut standing = tuanji_workflow::standing::StandingData::default();
+        standing.apply(
+            tuanji_workflow::NEW,
+            &tuanji_workflow::standing::StandingStep::ImportMember {
+                membership: membership.clone(),
+            },
+        );
         let inst = InstanceRow {
             id: Uuid::now_v7(),
             workflow: def.name.clone(),
@@ -212,7 +227,7 @@ impl<S: Store> Engine<S> {
             branch_id: branch.id,
             state: t.to.clone(),
             version: 1,
-            data: to_json(&data)?,
+            data: to_json(&standing)?,
             opened_on: *membership_date,
         };
         tx.insert_instance(&inst).await?;
@@ -263,7 +278,13 @@ impl<S: Store> Engine<S> {
         }
         for (i, t) in steps.iter().enumerate() {
             if i > 0 {
-                tx.update_instance(inst.id, i as i64, &t.to, &inst.data)
+                standing.apply(
+                    &t.from,
+                    &tuanji_workflow::standing::StandingStep::ImportProbation {
+                        membership: membership.clone(),
+                    },
+                );
+                tx.update_instance(inst.id, i as i64, &t.to, &to_json(&standing)?)
                     .await?;
             }
             tx.append_log(&NewLogEntry {
@@ -279,7 +300,7 @@ impl<S: Store> Engine<S> {
                 actor: actor.name.clone(),
                 role: role.clone(),
                 rule_codes: codes_of(&def.name, t),
-                payload: serde_json::json!({ "membership": data }),
+                payload: serde_json::json!({ "membership": membership }),
                 effective_date: *membership_date,
                 idempotency_key: None,
             })

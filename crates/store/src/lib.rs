@@ -725,6 +725,46 @@ pub trait StoreTx: Send {
         workflow: &str,
     ) -> impl Future<Output = StoreResult<Vec<(String, i64)>>> + Send;
 
+    // --- standing (团籍) and dues
+    /// Live standing instances (see [`StandingLiveRow`]) by id after `after`, at most `limit`.
+    fn standing_live_page(
+        &mut self,
+        after: Option<Uuid>,
+        limit: i64,
+    ) -> impl Future<Output = StoreResult<Vec<StandingLiveRow>>> + Send;
+    /// Sets the member projection of a standing change: `standing` (the machine's state), the end of probation
+    /// and the date of the change.
+    fn set_member_standing(
+        &mut self,
+        person_id: Uuid,
+        standing: &str,
+        probation_until: Option<NaiveDate>,
+        since: NaiveDate,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Records a League post taken (`post` in snake_case: `secretary`, `deputy_secretary`, `committee_member`).
+    fn insert_post(
+        &mut self,
+        person_id: Uuid,
+        post: &str,
+        org_id: Uuid,
+        from: NaiveDate,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Ends the held post (`held_until` set on the row without an end).
+    fn end_post(
+        &mut self,
+        person_id: Uuid,
+        post: &str,
+        org_id: Uuid,
+        until: NaiveDate,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Records months of dues paid; a month paid twice is `StoreError::Unique`.
+    fn insert_dues(&mut self, rows: &[DuesRow]) -> impl Future<Output = StoreResult<()>> + Send;
+    /// A member's dues, by month.
+    fn dues_of(
+        &mut self,
+        person_id: Uuid,
+    ) -> impl Future<Output = StoreResult<Vec<DuesRow>>> + Send;
+
     // --- transfers
     /// Inserts or replaces a transfer; a second open transfer of a person is `StoreError::Unique` (TRF_ONE_OPEN).
     fn upsert_transfer(&mut self, t: &TransferRow) -> impl Future<Output = StoreResult<()>> + Send;

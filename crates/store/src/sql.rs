@@ -403,8 +403,8 @@ macro_rules! sql_tx_impl {
 
             async fn branch_counts(&mut self, branch_id: $crate::__Uuid) -> $crate::StoreResult<$crate::BranchCounts> {
                 let (entitled, members): (i64, i64) = $crate::sqlx::query_as(
-                    "SELECT COUNT(CASE WHEN standing = 'member' THEN 1 END), \
-                            COUNT(CASE WHEN standing IN ('member', 'on_probation') THEN 1 END) \
+                    "SELECT COUNT(CASE WHEN standing IN ('member', 'recommended_for_party', 'party_member') THEN 1 END), \
+                            COUNT(CASE WHEN standing IN ('member', 'on_probation', 'recommended_for_party', 'party_member') THEN 1 END) \
                      FROM members WHERE branch_id = $1 AND deleted_on IS NULL",
                 )
                 .bind(branch_id)
@@ -552,6 +552,112 @@ macro_rules! sql_tx_impl {
                 .bind(workflow)
                 .fetch_all(&mut *self.0)
                 .await?)
+            }
+
+            async fn standing_live_page(
+                &mut self,
+                after: Option<$crate::__Uuid>,
+                limit: i64,
+            ) -> $crate::StoreResult<Vec<$crate::StandingLiveRow>> {
+                const LIVE: &str = "SELECT i.id, i.person_id, m.branch_id AS branch_id, i.state, i.version, i.data, p.birth_date \
+                     FROM instances i JOIN persons p ON p.id = i.person_id JOIN members m ON m.person_id = i.person_id \
+                     WHERE i.workflow = 'standing' \
+                     AND i.state IN ('member', 'on_probation', 'recommended_for_party', 'party_member') \
+                     AND m.standing <> 'annulled' AND m.deleted_on IS NULL";
+                let rows = match after {
+                    Some(a) => $crate::sqlx::query_as(&format!("{LIVE} AND i.id > $1 ORDER BY i.id LIMIT $2"))
+                        .bind(a)
+                        .bind(limit)
+                        .fetch_all(&mut *self.0)
+                        .await?,
+                    None => $crate::sqlx::query_as(&format!("{LIVE} ORDER BY i.id LIMIT $1"))
+                        .bind(limit)
+                        .fetch_all(&mut *self.0)
+                        .await?,
+                };
+                Ok(rows)
+            }
+
+            async fn set_member_standing(
+                &mut self,
+                person_id: $crate::__Uuid,
+                standing: &str,
+                probation_until: Option<$crate::__NaiveDate>,
+                since: $crate::__NaiveDate,
+            ) -> $crate::StoreResult<()> {
+                $crate::sqlx::query(
+                    "UPDATE members SET standing = $2, probation_until = $3, standing_since = $4 WHERE person_id = $1",
+                )
+                .bind(person_id)
+                .bind(standing)
+                .bind(probation_until)
+                .bind(since)
+                .execute(&mut *self.0)
+                .await?;
+                Ok(())
+            }
+
+            async fn insert_post(
+                &mut self,
+                person_id: $crate::__Uuid,
+                post: &str,
+                org_id: $crate::__Uuid,
+                from: $crate::__NaiveDate,
+            ) -> $crate::StoreResult<()> {
+                $crate::sqlx::query(
+                    "INSERT INTO member_posts (person_id, post, org_id, held_from) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(person_id)
+                .bind(post)
+                .bind(org_id)
+                .bind(from)
+                .execute(&mut *self.0)
+                .await?;
+                Ok(())
+            }
+
+            async fn end_post(
+                &mut self,
+                person_id: $crate::__Uuid,
+                post: &str,
+                org_id: $crate::__Uuid,
+                until: $crate::__NaiveDate,
+            ) -> $crate::StoreResult<()> {
+                $crate::sqlx::query(
+                    "UPDATE member_posts SET held_until = $4 \
+                     WHERE person_id = $1 AND post = $2 AND org_id = $3 AND held_until IS NULL",
+                )
+                .bind(person_id)
+                .bind(post)
+                .bind(org_id)
+                .bind(until)
+                .execute(&mut *self.0)
+                .await?;
+                Ok(())
+            }
+
+            async fn insert_dues(&mut self, rows: &[$crate::DuesRow]) -> $crate::StoreResult<()> {
+                for chunk in rows.chunks(500) {
+                    let mut q = $crate::sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO dues_payments (person_id, month, amount_fen, paid_on, category) ",
+                    );
+                    q.push_values(chunk, |mut b, r| {
+                        b.push_bind(r.person_id)
+                            .push_bind(r.month.clone())
+                            .push_bind(r.amount_fen)
+                            .push_bind(r.paid_on)
+                            .push_bind(r.category.clone());
+                    });
+                    q.build().execute(&mut *self.0).await?;
+                }
+                Ok(())
+            }
+
+            async fn dues_of(&mut self, person_id: $crate::__Uuid) -> $crate::StoreResult<Vec<$crate::DuesRow>> {
+                Ok($crate::sqlx::query_as("SELECT * FROM dues_payments WHERE person_id = $1 ORDER BY month")
+                    .bind(person_id)
+                    .fetch_all(&mut *self.0)
+                    .await?)
             }
 
             async fn append_log(&mut self, e: &$crate::NewLogEntry) -> $crate::StoreResult<$crate::LogRow> {
