@@ -50,6 +50,7 @@ const COVERED: &[(&str, &str, &str)] = &[
     ("admission", "publicised", "withdraw"),
     ("admission", "branch_approved", "withdraw"),
     ("standing", "new", "import_member"),
+    ("standing", "new", "open"),
     ("standing", "member", "import_probation"),
     ("audit", "new", "export_unmasked"),
     ("relation", "new", "open"),
@@ -156,8 +157,17 @@ async fn then_transition(
     assert_eq!((out.from.as_str(), out.to.as_str()), (from, to));
     assert_eq!(app.instance(&a.rid).await, (to.to_owned(), version + 1));
     let log = app.log(Some(&a.rid)).await;
-    assert_eq!(log.len(), log_before + 1);
-    let e = log.last().expect("an entry");
+    // Reaching `admitted` also opens the member's standing (standing v1 `open`, right after the admission entry).
+    let opens_standing = to == "admitted" && from != "admitted";
+    assert_eq!(log.len(), log_before + 1 + usize::from(opens_standing));
+    if opens_standing {
+        let open = log.last().expect("the standing entry");
+        assert_eq!(
+            (open.workflow.as_str(), open.from_state.as_str(), open.command.as_str(), open.to_state.as_str()),
+            ("standing", "new", "open", "member")
+        );
+    }
+    let e = &log[log_before];
     assert_eq!(
         (
             e.workflow.as_str(),
