@@ -1157,6 +1157,145 @@ async fn branch_counts<S: Store>(e: &Engine<S>, code: &str) -> BranchCounts {
     tx.branch_counts(org.id).await.expect("branch counts")
 }
 
+/// The Party-recommendation branch of [`TestApp::with_party_branch`]: under the school committee [`SCHOOL`].
+pub const PARTY_BRANCH: &str = "S001-T1";
+/// Birth date of the members of [`PARTY_BRANCH`]: 22 full years old on [`TODAY`].
+pub const PARTY_BIRTH: (i32, u32, u32) = (2004, 6, 1);
+/// Membership date of the members of [`PARTY_BRANCH`]: four years of membership on [`TODAY`].
+pub const PARTY_SINCE: (i32, u32, u32) = (2022, 5, 4);
+
+/// Evaluation and Party recommendation helpers (issue 4).
+impl TestApp {
+    /// Adds [`PARTY_BRANCH`] (a teachers' branch under [`SCHOOL`]; call after [`TestApp::with_school`]) with
+    /// `good` members in good standing and `probation` members on probation until 2027-05-03, all born
+    /// [`PARTY_BIRTH`] and members since [`PARTY_SINCE`]. Returns their resident IDs.
+    pub async fn with_party_branch(&self, good: usize, probation: usize) -> BranchMembers {
+        expect_ok(
+            self.import_org_csv(
+                format!(
+                    "code,name,kind,parent,approves_admissions,school_level,graduating,class_size\n\
+                     {PARTY_BRANCH},青年教师团支部,branch,{SCHOOL},,,,\n"
+                )
+                .as_bytes(),
+                false,
+            )
+            .await,
+            "the Party-recommendation branch",
+        );
+        let birth = d(PARTY_BIRTH.0, PARTY_BIRTH.1, PARTY_BIRTH.2);
+        let mut csv = String::from("姓名,公民身份号码,入团日期,团员编号,留团察看至\n");
+        let mut members = BranchMembers::default();
+        for i in 0..good + probation {
+            let rid = self.new_rid(birth);
+            let serial = self.res.next_legacy_serial.fetch_add(1, Ordering::Relaxed);
+            let until = if i >= good { "2027-05-03" } else { "" };
+            csv.push_str(&format!(
+                "教师{i},{rid},2022-05-04,2022{serial:08},{until}\n"
+            ));
+            if i >= good {
+                members.on_probation.push(rid);
+            } else {
+                members.good.push(rid);
+            }
+        }
+        expect_ok(
+            self.import_roster(PARTY_BRANCH, csv.as_bytes(), false)
+                .await,
+            "the Party-recommendation roster",
+        );
+        members
+    }
+
+    /// Imports one more member into [`PARTY_BRANCH`], born `birth`, member since `since` (on or after 2017,
+    /// with a legacy development number of that year). Returns the resident ID.
+    pub async fn with_party_member(&self, birth: Date, since: Date) -> String {
+        use chrono::Datelike;
+        let rid = self.new_rid(birth);
+        let serial = self.res.next_legacy_serial.fetch_add(1, Ordering::Relaxed);
+        let csv = format!(
+            "姓名,公民身份号码,入团日期,团员编号\n教师X,{rid},{since},{}{serial:08}\n",
+            since.year()
+        );
+        expect_ok(
+            self.import_roster(PARTY_BRANCH, csv.as_bytes(), false)
+                .await,
+            "one more member",
+        );
+        rid
+    }
+
+    /// `Engine::evaluation` as the actor `tester` in `role` (None: the transition's first role).
+    pub async fn evaluation(
+        &self,
+        branch: &str,
+        year: i32,
+        role: Option<&str>,
+        cmd: &tuanji_engine::evaluation::EvaluationCommand,
+    ) -> EngineResult<tuanji_engine::evaluation::EvaluationOutcome> {
+        let a = Actor {
+            name: "tester".into(),
+            role: role.map(str::to_owned),
+        };
+        with_engine!(&self.engine, e => e.evaluation(&a, branch, year, cmd).await)
+    }
+
+    /// `Engine::evaluation_show`.
+    pub async fn evaluation_show(
+        &self,
+        branch: &str,
+        year: i32,
+    ) -> EngineResult<tuanji_engine::evaluation::EvaluationView> {
+        with_engine!(&self.engine, e => e.evaluation_show(branch, year).await)
+    }
+
+    /// `Engine::last_grade`.
+    pub async fn last_grade(
+        &self,
+        who: &str,
+    ) -> EngineResult<Option<(i32, tuanji_workflow::evaluation::Grade)>> {
+        with_engine!(&self.engine, e => e.last_grade(who).await)
+    }
+
+    /// `Engine::party` as the actor `tester` in `role` (None: the transition's first role).
+    pub async fn party(
+        &self,
+        who: &str,
+        role: Option<&str>,
+        cmd: &tuanji_engine::party::PartyCommand,
+    ) -> EngineResult<tuanji_engine::party::PartyOutcome> {
+        let a = Actor {
+            name: "tester".into(),
+            role: role.map(str::to_owned),
+        };
+        with_engine!(&self.engine, e => e.party(&a, who, cmd).await)
+    }
+
+    /// `Engine::party_show`.
+    pub async fn party_show(
+        &self,
+        who: &str,
+    ) -> EngineResult<Vec<tuanji_engine::party::PartyView>> {
+        with_engine!(&self.engine, e => e.party_show(who).await)
+    }
+
+    /// `Engine::party_list`.
+    pub async fn party_list(
+        &self,
+        branch: &str,
+        state: Option<&str>,
+    ) -> EngineResult<Vec<tuanji_engine::party::PartyView>> {
+        with_engine!(&self.engine, e => e.party_list(branch, state).await)
+    }
+
+    /// `Engine::audit_verify` without a trusted checkpoint: the fault found, if any (`None`: the log verifies and
+    /// replaying it rebuilds every stored instance).
+    pub async fn verify_fault(&self) -> Option<String> {
+        let r = with_engine!(&self.engine, e => e.audit_verify(None, &|_, _| {}).await)
+            .expect("audit verify runs");
+        r.fault.map(|f| format!("{f:?}"))
+    }
+}
+
 /// Runs one test body against `backend`: a fresh [`TestApp`], the body (in its own task, so a panic still
 /// lets the database be dropped), then [`TestApp::finish`]. Skips PostgreSQL when it is not configured.
 pub async fn run_case<F, Fut>(backend: Backend, body: F)

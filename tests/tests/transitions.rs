@@ -1720,13 +1720,21 @@ mod evaluation_and_party {
     /// When `cmd`, then `from` → `to` and the log's last entry is that transition of the round.
     async fn then_round(app: &TestApp, cmd: E, from: &str, to: &str) {
         let before = app.log(None).await.len();
-        let out = expect_ok(app.evaluation(PARTY_BRANCH, 2025, None, &cmd).await, cmd.command());
+        let out = expect_ok(
+            app.evaluation(PARTY_BRANCH, 2025, None, &cmd).await,
+            cmd.command(),
+        );
         assert_eq!((out.from.as_str(), out.to.as_str()), (from, to));
         let log = app.log(None).await;
         assert_eq!(log.len(), before + 1);
         let last = log.last().expect("an entry");
         assert_eq!(
-            (last.workflow.as_str(), last.from_state.as_str(), last.command.as_str(), last.to_state.as_str()),
+            (
+                last.workflow.as_str(),
+                last.from_state.as_str(),
+                last.command.as_str(),
+                last.to_state.as_str()
+            ),
             ("evaluation", from, cmd.command(), to)
         );
         assert_eq!(last.instance_id, out.round.id);
@@ -1781,33 +1789,44 @@ mod evaluation_and_party {
         .await;
     });
 
-    both_backends!(evaluation_approved_reevaluate_advise_close, |app| async move {
-        let app = app.with_school().await;
-        let m = app.with_party_branch(10, 0).await.good;
-        round(&app, &m, 2025, true).await;
-        then_round(
-            &app,
-            E::Reevaluate {
-                date: d(2026, 4, 20),
-                member: m[9].clone(),
-                grade: Grade::Unqualified,
-            },
-            "approved",
-            "approved",
-        )
-        .await;
-        then_round(
-            &app,
-            E::AdviseWithdrawal {
-                date: d(2026, 5, 1),
-                member: m[9].clone(),
-            },
-            "approved",
-            "approved",
-        )
-        .await;
-        then_round(&app, E::Close { date: d(2026, 5, 2) }, "approved", "closed").await;
-    });
+    both_backends!(
+        evaluation_approved_reevaluate_advise_close,
+        |app| async move {
+            let app = app.with_school().await;
+            let m = app.with_party_branch(10, 0).await.good;
+            round(&app, &m, 2025, true).await;
+            then_round(
+                &app,
+                E::Reevaluate {
+                    date: d(2026, 4, 20),
+                    member: m[9].clone(),
+                    grade: Grade::Unqualified,
+                },
+                "approved",
+                "approved",
+            )
+            .await;
+            then_round(
+                &app,
+                E::AdviseWithdrawal {
+                    date: d(2026, 5, 1),
+                    member: m[9].clone(),
+                },
+                "approved",
+                "approved",
+            )
+            .await;
+            then_round(
+                &app,
+                E::Close {
+                    date: d(2026, 5, 2),
+                },
+                "approved",
+                "closed",
+            )
+            .await;
+        }
+    );
 
     fn vote(date: Date) -> P {
         P::Vote {
@@ -1823,9 +1842,13 @@ mod evaluation_and_party {
     /// The commands that bring a recommendation of `year` (2024 or 2026) to `state`.
     fn path(year: i32, state: &str) -> Vec<P> {
         let all = [
-            P::Nominate { date: d(year, 3, 1) },
+            P::Nominate {
+                date: d(year, 3, 1),
+            },
             vote(d(year, 3, 8)),
-            P::Publicise { date: d(year, 3, 11) },
+            P::Publicise {
+                date: d(year, 3, 11),
+            },
             P::Recommend {
                 date: d(year, 3, 20),
                 org: SCHOOL.into(),
@@ -1853,14 +1876,28 @@ mod evaluation_and_party {
     }
 
     /// When `cmd`, then `from` → `to` and the member's log gains `expected` (workflow, from, command, to).
-    async fn then_party(app: &TestApp, who: &str, cmd: P, from: &str, to: &str, expected: &[(&str, &str, &str, &str)]) {
+    async fn then_party(
+        app: &TestApp,
+        who: &str,
+        cmd: P,
+        from: &str,
+        to: &str,
+        expected: &[(&str, &str, &str, &str)],
+    ) {
         let before = app.log(Some(who)).await.len();
         let out = expect_ok(app.party(who, None, &cmd).await, cmd.command());
         assert_eq!((out.from.as_str(), out.to.as_str()), (from, to));
         let log = app.log(Some(who)).await;
         let got: Vec<(String, String, String, String)> = log[before..]
             .iter()
-            .map(|r: &LogRow| (r.workflow.clone(), r.from_state.clone(), r.command.clone(), r.to_state.clone()))
+            .map(|r: &LogRow| {
+                (
+                    r.workflow.clone(),
+                    r.from_state.clone(),
+                    r.command.clone(),
+                    r.to_state.clone(),
+                )
+            })
             .collect();
         let want: Vec<(String, String, String, String)> = expected
             .iter()
@@ -1872,48 +1909,135 @@ mod evaluation_and_party {
     both_backends!(party_new_nominate, |app| async move {
         let app = app.with_school().await;
         let who = given(&app, 2026, "new").await;
-        then_party(&app, &who, P::Nominate { date: d(2026, 3, 1) }, "new", "nominated",
-            &[("party_recommendation", "new", "nominate", "nominated")]).await;
+        then_party(
+            &app,
+            &who,
+            P::Nominate {
+                date: d(2026, 3, 1),
+            },
+            "new",
+            "nominated",
+            &[("party_recommendation", "new", "nominate", "nominated")],
+        )
+        .await;
     });
 
     both_backends!(party_nominated_vote, |app| async move {
         let app = app.with_school().await;
         let who = given(&app, 2026, "nominated").await;
-        then_party(&app, &who, vote(d(2026, 3, 8)), "nominated", "branch_voted",
-            &[("party_recommendation", "nominated", "vote", "branch_voted")]).await;
+        then_party(
+            &app,
+            &who,
+            vote(d(2026, 3, 8)),
+            "nominated",
+            "branch_voted",
+            &[("party_recommendation", "nominated", "vote", "branch_voted")],
+        )
+        .await;
     });
 
     both_backends!(party_branch_voted_publicise, |app| async move {
         let app = app.with_school().await;
         let who = given(&app, 2026, "branch_voted").await;
-        then_party(&app, &who, P::Publicise { date: d(2026, 3, 11) }, "branch_voted", "publicised",
-            &[("party_recommendation", "branch_voted", "publicise", "publicised")]).await;
+        then_party(
+            &app,
+            &who,
+            P::Publicise {
+                date: d(2026, 3, 11),
+            },
+            "branch_voted",
+            "publicised",
+            &[(
+                "party_recommendation",
+                "branch_voted",
+                "publicise",
+                "publicised",
+            )],
+        )
+        .await;
     });
 
     both_backends!(party_publicised_recommend, |app| async move {
         let app = app.with_school().await;
         let who = given(&app, 2026, "publicised").await;
         let before = app.log(Some(&who)).await.len();
-        then_party(&app, &who, P::Recommend { date: d(2026, 3, 20), org: SCHOOL.into() }, "publicised", "recommended",
-            &[("party_recommendation", "publicised", "recommend", "recommended"),
-              ("standing", "member", "recommend", "recommended_for_party")]).await;
+        then_party(
+            &app,
+            &who,
+            P::Recommend {
+                date: d(2026, 3, 20),
+                org: SCHOOL.into(),
+            },
+            "publicised",
+            "recommended",
+            &[
+                (
+                    "party_recommendation",
+                    "publicised",
+                    "recommend",
+                    "recommended",
+                ),
+                ("standing", "member", "recommend", "recommended_for_party"),
+            ],
+        )
+        .await;
         assert_eq!(app.log(Some(&who)).await.len(), before + 2);
     });
 
     both_backends!(party_recommended_accept, |app| async move {
         let app = app.with_school().await;
         let who = given(&app, 2024, "recommended").await;
-        then_party(&app, &who, P::Accept { date: d(2025, 6, 1), party_org: "中共某校委员会".into() }, "recommended", "accepted_by_party",
-            &[("party_recommendation", "recommended", "accept", "accepted_by_party"),
-              ("standing", "recommended_for_party", "join_party", "party_member")]).await;
+        then_party(
+            &app,
+            &who,
+            P::Accept {
+                date: d(2025, 6, 1),
+                party_org: "中共某校委员会".into(),
+            },
+            "recommended",
+            "accepted_by_party",
+            &[
+                (
+                    "party_recommendation",
+                    "recommended",
+                    "accept",
+                    "accepted_by_party",
+                ),
+                (
+                    "standing",
+                    "recommended_for_party",
+                    "join_party",
+                    "party_member",
+                ),
+            ],
+        )
+        .await;
     });
 
     both_backends!(party_recommended_decline, |app| async move {
         let app = app.with_school().await;
         let who = given(&app, 2024, "recommended").await;
-        then_party(&app, &who, P::Decline { date: d(2025, 6, 1), party_org: "中共某校委员会".into(), reason: "名额已满".into() }, "recommended", "declined",
-            &[("party_recommendation", "recommended", "decline", "declined"),
-              ("standing", "recommended_for_party", "end_recommendation", "member")]).await;
+        then_party(
+            &app,
+            &who,
+            P::Decline {
+                date: d(2025, 6, 1),
+                party_org: "中共某校委员会".into(),
+                reason: "名额已满".into(),
+            },
+            "recommended",
+            "declined",
+            &[
+                ("party_recommendation", "recommended", "decline", "declined"),
+                (
+                    "standing",
+                    "recommended_for_party",
+                    "end_recommendation",
+                    "member",
+                ),
+            ],
+        )
+        .await;
     });
 
     both_backends!(party_recommended_expire, |app| async move {
@@ -1925,13 +2049,25 @@ mod evaluation_and_party {
         let log = app.log(Some(&who)).await;
         let got: Vec<(&str, &str, &str, &str)> = log[before..]
             .iter()
-            .map(|r| (r.workflow.as_str(), r.from_state.as_str(), r.command.as_str(), r.to_state.as_str()))
+            .map(|r| {
+                (
+                    r.workflow.as_str(),
+                    r.from_state.as_str(),
+                    r.command.as_str(),
+                    r.to_state.as_str(),
+                )
+            })
             .collect();
         assert_eq!(
             got,
             vec![
                 ("party_recommendation", "recommended", "expire", "expired"),
-                ("standing", "recommended_for_party", "end_recommendation", "member")
+                (
+                    "standing",
+                    "recommended_for_party",
+                    "end_recommendation",
+                    "member"
+                )
             ]
         );
         assert_eq!(log[before].effective_date, d(2026, 3, 20));
@@ -1940,21 +2076,56 @@ mod evaluation_and_party {
     both_backends!(party_nominated_cancel, |app| async move {
         let app = app.with_school().await;
         let who = given(&app, 2026, "nominated").await;
-        then_party(&app, &who, P::Cancel { date: d(2026, 3, 5), reason: "本人放弃".into() }, "nominated", "cancelled",
-            &[("party_recommendation", "nominated", "cancel", "cancelled")]).await;
+        then_party(
+            &app,
+            &who,
+            P::Cancel {
+                date: d(2026, 3, 5),
+                reason: "本人放弃".into(),
+            },
+            "nominated",
+            "cancelled",
+            &[("party_recommendation", "nominated", "cancel", "cancelled")],
+        )
+        .await;
     });
 
     both_backends!(party_branch_voted_cancel, |app| async move {
         let app = app.with_school().await;
         let who = given(&app, 2026, "branch_voted").await;
-        then_party(&app, &who, P::Cancel { date: d(2026, 3, 9), reason: "本人放弃".into() }, "branch_voted", "cancelled",
-            &[("party_recommendation", "branch_voted", "cancel", "cancelled")]).await;
+        then_party(
+            &app,
+            &who,
+            P::Cancel {
+                date: d(2026, 3, 9),
+                reason: "本人放弃".into(),
+            },
+            "branch_voted",
+            "cancelled",
+            &[(
+                "party_recommendation",
+                "branch_voted",
+                "cancel",
+                "cancelled",
+            )],
+        )
+        .await;
     });
 
     both_backends!(party_publicised_cancel, |app| async move {
         let app = app.with_school().await;
         let who = given(&app, 2026, "publicised").await;
-        then_party(&app, &who, P::Cancel { date: d(2026, 3, 12), reason: "公示期间收到反映，经核实属实".into() }, "publicised", "cancelled",
-            &[("party_recommendation", "publicised", "cancel", "cancelled")]).await;
+        then_party(
+            &app,
+            &who,
+            P::Cancel {
+                date: d(2026, 3, 12),
+                reason: "公示期间收到反映，经核实属实".into(),
+            },
+            "publicised",
+            "cancelled",
+            &[("party_recommendation", "publicised", "cancel", "cancelled")],
+        )
+        .await;
     });
 }

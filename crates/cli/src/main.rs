@@ -94,6 +94,12 @@ enum Cmd {
     /// Organisation-relation transfers (组织关系转接).
     #[command(subcommand)]
     Transfer(TransferCmd),
+    /// Annual evaluation (团员教育评议): a branch's round for a year.
+    #[command(subcommand)]
+    Evaluation(EvaluationCmd),
+    /// Party recommendation (推优入党).
+    #[command(subcommand)]
+    Party(PartyCmd),
     /// Graduate every member of a graduating branch (one transaction): each moves to graduated_pending_transfer.
     Graduate {
         /// Branch code (marked graduating with `org mark-graduating`).
@@ -1003,6 +1009,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             | Cmd::Quota(QuotaCmd::Show { .. })
             | Cmd::Member(MemberCmd::Show { .. })
             | Cmd::Transfer(TransferCmd::Show { .. } | TransferCmd::List { .. })
+            | Cmd::Evaluation(EvaluationCmd::Show { .. })
+            | Cmd::Party(PartyCmd::Show { .. } | PartyCmd::List { .. })
             | Cmd::Log { .. }
             | Cmd::Audit(
                 AuditCmd::Checkpoints { .. }
@@ -1386,6 +1394,10 @@ async fn dispatch<S: tuanji_store::Store>(
                     "  lost-contact members due for a suspension decision: {}",
                     r.suspension_due
                 );
+                println!(
+                    "  Party recommendations expired [PTY_VALIDITY]: {}",
+                    r.recommendations_expired
+                );
             }
         }
         Cmd::Transfer(TransferCmd::Show { member, json }) => {
@@ -1481,6 +1493,8 @@ async fn dispatch<S: tuanji_store::Store>(
             print_relation(&out);
         }
         Cmd::Audit(cmd) => audit(e, actor, cmd).await?,
+        Cmd::Evaluation(cmd) => evaluation_cmd(e, actor, cmd).await?,
+        Cmd::Party(cmd) => party_cmd(e, actor, cmd).await?,
         Cmd::Log { select, json } => {
             let rows = e.log_query(&select.query()).await?;
             if json {
@@ -2146,4 +2160,447 @@ fn print_demo(s: &tuanji_engine::demo::DemoSummary) {
         "relations: {} transitions in {:.2} s; wall time {:.2} s",
         s.relation_transitions, s.relation_seconds, s.wall_seconds
     );
+}
+
+// ------------------------------------------------------------------ evaluation and Party recommendation
+
+/// Grades given on the command line or in a file, for `evaluation record|amend`.
+#[derive(clap::Args)]
+struct GradesArg {
+    /// Branch code.
+    #[arg(long)]
+    branch: String,
+    /// Evaluation year.
+    #[arg(long)]
+    year: i32,
+    /// Meeting date (YYYY-MM-DD).
+    #[arg(long, value_parser = date)]
+    date: NaiveDate,
+    /// Members present at the meeting (more than 2/3 of the branch, EVL_GRADES).
+    #[arg(long)]
+    present: u32,
+    /// A CSV of grades: a member column (公民身份号码, 团员编号, resident_id or member) and a grade column
+    /// (等次 or grade: excellent/优秀, qualified/合格, basically_qualified/基本合格, unqualified/不合格).
+    #[arg(long)]
+    grades: Option<PathBuf>,
+    /// One member's grade, MEMBER=GRADE (repeatable; added to --grades).
+    #[arg(long = "grade", value_name = "MEMBER=GRADE")]
+    grade: Vec<String>,
+}
+
+impl GradesArg {
+    fn list(&self) -> Result<Vec<(String, tuanji_workflow::evaluation::Grade)>, Failure> {
+        let mut out = match &self.grades {
+            Some(file) => tuanji_engine::evaluation::parse_grades_csv(&read(file)?)?,
+            None => Vec::new(),
+        };
+        for g in &self.grade {
+            let (m, grade) = g
+                .split_once('=')
+                .ok_or_else(|| input(format!("--grade `{g}`: use MEMBER=GRADE")))?;
+            let grade = tuanji_engine::evaluation::parse_grade(grade)
+                .map_err(|m| input(format!("--grade: {m}")))?;
+            out.push((m.trim().to_owned(), grade));
+        }
+        if out.is_empty() {
+            return Err(input(
+                "give the grades with --grades FILE or --grade MEMBER=GRADE",
+            ));
+        }
+        Ok(out)
+    }
+}
+
+/// The round a command addresses.
+#[derive(clap::Args)]
+struct RoundArg {
+    /// Branch code.
+    #[arg(long)]
+    branch: String,
+    /// Evaluation year.
+    #[arg(long)]
+    year: i32,
+    /// Effective date (YYYY-MM-DD).
+    #[arg(long, value_parser = date)]
+    date: NaiveDate,
+}
+
+#[derive(Subcommand)]
+enum EvaluationCmd {
+    /// The branch records its round: attendance and each member's grade (EVL_GRADES).
+    Record(GradesArg),
+    /// Correct the round before approval (replaces attendance and grades).
+    Amend(GradesArg),
+    /// The superior committee approves the round.
+    Approve {
+        #[command(flatten)]
+        r: RoundArg,
+        /// Approving committee code.
+        #[arg(long)]
+        org: String,
+    },
+    /// Re-evaluate an unqualified member 3–6 months after the approval (EVL_UNQUALIFIED).
+    Reevaluate {
+        #[command(flatten)]
+        r: RoundArg,
+        /// Member: resident ID, development number or instance id.
+        #[arg(long)]
+        member: String,
+        /// The new grade.
+        #[arg(long)]
+        grade: String,
+    },
+    /// Advise a member still unqualified to withdraw (劝退).
+    AdviseWithdrawal {
+        #[command(flatten)]
+        r: RoundArg,
+        /// Member.
+        #[arg(long)]
+        member: String,
+    },
+    /// Close the round once no unqualified member is pending.
+    Close {
+        #[command(flatten)]
+        r: RoundArg,
+    },
+    /// A branch's round for a year.
+    Show {
+        /// Branch code.
+        #[arg(long)]
+        branch: String,
+        /// Evaluation year.
+        #[arg(long)]
+        year: i32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum PartyCmd {
+    /// The branch committee nominates a member (推优入党).
+    Nominate {
+        #[command(flatten)]
+        m: Who,
+    },
+    /// The branch general meeting's secret ballot (PTY_MEETING).
+    Vote {
+        #[command(flatten)]
+        m: Who,
+        /// Voting-entitled members (default: the branch's members not on probation).
+        #[arg(long)]
+        entitled: Option<u32>,
+        /// Entitled members present.
+        #[arg(long)]
+        present: u32,
+        /// Yes votes.
+        #[arg(long)]
+        yes: u32,
+        /// No votes.
+        #[arg(long)]
+        no: u32,
+        /// Abstentions.
+        #[arg(long)]
+        abstain: u32,
+    },
+    /// Publicity (公示) from the date for the policy's working days.
+    Publicise {
+        #[command(flatten)]
+        m: Who,
+    },
+    /// The basic-level committee recommends the member to the Party (valid 2 years).
+    Recommend {
+        #[command(flatten)]
+        m: Who,
+        /// Recommending committee code.
+        #[arg(long)]
+        org: String,
+    },
+    /// The Party organisation took the member on.
+    Accept {
+        #[command(flatten)]
+        m: Who,
+        /// The Party organisation.
+        #[arg(long)]
+        party_org: String,
+    },
+    /// The Party organisation declined.
+    Decline {
+        #[command(flatten)]
+        m: Who,
+        /// The Party organisation.
+        #[arg(long)]
+        party_org: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// The nomination goes no further.
+    Cancel {
+        #[command(flatten)]
+        m: Who,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// A member's recommendations.
+    Show {
+        /// Member: resident ID, development number or instance id.
+        member: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A branch's recommendations.
+    List {
+        /// Branch code.
+        #[arg(long)]
+        branch: String,
+        /// Only this state (nominated, branch_voted, publicised, recommended, accepted_by_party, declined,
+        /// expired, cancelled).
+        #[arg(long)]
+        state: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn print_round(v: &tuanji_engine::evaluation::EvaluationView) {
+    println!(
+        "{} {} round {}: {} (meeting {}, {} of {} present){}{}",
+        v.branch,
+        v.year,
+        v.id,
+        v.state,
+        v.meeting_date.map_or_else(|| "-".into(), |d| d.to_string()),
+        v.present,
+        v.members,
+        v.approved
+            .as_ref()
+            .map(|(d, o)| format!(", approved {d} by {o}"))
+            .unwrap_or_default(),
+        v.closed_on
+            .map(|d| format!(", closed {d}"))
+            .unwrap_or_default()
+    );
+    let counts: Vec<String> = v.counts.iter().map(|(g, n)| format!("{g} {n}")).collect();
+    println!("  {}", counts.join(", "));
+    for g in &v.grades {
+        println!(
+            "  {}  {}{}{}",
+            g.member,
+            g.grade,
+            g.reevaluation
+                .map(|(d, r)| format!(", re-evaluated {r} on {d}"))
+                .unwrap_or_default(),
+            g.advised_on
+                .map(|d| format!(", advised to withdraw on {d}"))
+                .unwrap_or_default()
+        );
+    }
+    if !v.pending.is_empty() {
+        println!("  pending [EVL_UNQUALIFIED]: {}", v.pending.join(", "));
+    }
+}
+
+fn print_recommendation(v: &tuanji_engine::party::PartyView) {
+    println!(
+        "{}  {}  {} at {}{}{}{}",
+        v.id,
+        v.member,
+        v.state,
+        v.branch,
+        v.meeting
+            .map(|m| format!(
+                ", meeting {} ({} entitled, {} present: {} yes, {} no, {} abstaining)",
+                m.date, m.entitled, m.present, m.yes, m.no, m.abstain
+            ))
+            .unwrap_or_default(),
+        v.publicity
+            .map(|(a, b)| format!(", publicity {a}..{b}"))
+            .unwrap_or_default(),
+        v.valid_until
+            .map(|u| format!(", valid until {u} (exclusive)"))
+            .unwrap_or_default()
+    );
+}
+
+async fn evaluation_cmd<S: tuanji_store::Store>(
+    e: &tuanji_engine::Engine<S>,
+    actor: &Actor,
+    cmd: EvaluationCmd,
+) -> Result<(), Failure> {
+    use tuanji_engine::evaluation::{parse_grade, EvaluationCommand as C};
+    let (branch, year, c) = match cmd {
+        EvaluationCmd::Show { branch, year, json } => {
+            let v = e.evaluation_show(&branch, year).await?;
+            if json {
+                print_json(&v)?;
+            } else {
+                print_round(&v);
+            }
+            return Ok(());
+        }
+        EvaluationCmd::Record(g) => {
+            let grades = g.list()?;
+            (
+                g.branch,
+                g.year,
+                C::Record {
+                    date: g.date,
+                    present: g.present,
+                    grades,
+                },
+            )
+        }
+        EvaluationCmd::Amend(g) => {
+            let grades = g.list()?;
+            (
+                g.branch,
+                g.year,
+                C::Amend {
+                    date: g.date,
+                    present: g.present,
+                    grades,
+                },
+            )
+        }
+        EvaluationCmd::Approve { r, org } => (r.branch, r.year, C::Approve { date: r.date, org }),
+        EvaluationCmd::Reevaluate { r, member, grade } => {
+            let grade = parse_grade(&grade).map_err(input)?;
+            (
+                r.branch,
+                r.year,
+                C::Reevaluate {
+                    date: r.date,
+                    member,
+                    grade,
+                },
+            )
+        }
+        EvaluationCmd::AdviseWithdrawal { r, member } => (
+            r.branch,
+            r.year,
+            C::AdviseWithdrawal {
+                date: r.date,
+                member,
+            },
+        ),
+        EvaluationCmd::Close { r } => (r.branch, r.year, C::Close { date: r.date }),
+    };
+    let out = e.evaluation(actor, &branch, year, &c).await?;
+    println!(
+        "{} {}: {} → {} (log seq {}) [{}]",
+        c.command(),
+        out.round.branch,
+        out.from,
+        out.to,
+        out.seq,
+        out.rule_codes.join(", ")
+    );
+    for (code, m) in &out.flags {
+        println!("  flagged [{code}]: {m}");
+    }
+    print_round(&out.round);
+    Ok(())
+}
+
+async fn party_cmd<S: tuanji_store::Store>(
+    e: &tuanji_engine::Engine<S>,
+    actor: &Actor,
+    cmd: PartyCmd,
+) -> Result<(), Failure> {
+    use tuanji_engine::party::PartyCommand as C;
+    let (m, c) = match cmd {
+        PartyCmd::Show { member, json } => {
+            let list = e.party_show(&member).await?;
+            if json {
+                print_json(&list)?;
+            } else if list.is_empty() {
+                println!("no Party recommendation on record");
+            } else {
+                list.iter().for_each(print_recommendation);
+            }
+            return Ok(());
+        }
+        PartyCmd::List {
+            branch,
+            state,
+            json,
+        } => {
+            let list = e.party_list(&branch, state.as_deref()).await?;
+            if json {
+                print_json(&list)?;
+            } else {
+                list.iter().for_each(print_recommendation);
+                println!("{} recommendation(s)", list.len());
+            }
+            return Ok(());
+        }
+        PartyCmd::Nominate { m } => (m.member, C::Nominate { date: m.date }),
+        PartyCmd::Vote {
+            m,
+            entitled,
+            present,
+            yes,
+            no,
+            abstain,
+        } => (
+            m.member,
+            C::Vote {
+                date: m.date,
+                entitled,
+                present,
+                yes,
+                no,
+                abstain,
+            },
+        ),
+        PartyCmd::Publicise { m } => (m.member, C::Publicise { date: m.date }),
+        PartyCmd::Recommend { m, org } => (m.member, C::Recommend { date: m.date, org }),
+        PartyCmd::Accept { m, party_org } => (
+            m.member,
+            C::Accept {
+                date: m.date,
+                party_org,
+            },
+        ),
+        PartyCmd::Decline {
+            m,
+            party_org,
+            reason,
+        } => (
+            m.member,
+            C::Decline {
+                date: m.date,
+                party_org,
+                reason,
+            },
+        ),
+        PartyCmd::Cancel { m, reason } => (
+            m.member,
+            C::Cancel {
+                date: m.date,
+                reason,
+            },
+        ),
+    };
+    let out = e.party(actor, &m, &c).await?;
+    println!(
+        "{} {}: {} → {} (log seq {}) [{}]{}",
+        c.command(),
+        out.recommendation.member,
+        out.from,
+        out.to,
+        out.seq,
+        out.rule_codes.join(", "),
+        out.standing
+            .as_ref()
+            .map(|s| format!("; standing {s}"))
+            .unwrap_or_default()
+    );
+    print_recommendation(&out.recommendation);
+    Ok(())
 }

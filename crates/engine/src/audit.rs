@@ -20,6 +20,7 @@ use tuanji_store::{
 use tuanji_workflow::admission::AdmissionData;
 use tuanji_workflow::relation::{CheckpointRef, RelationData, RelationStep};
 use tuanji_workflow::standing::{StandingData, StandingStep};
+use tuanji_workflow::{evaluation::EvaluationData, party::PartyData};
 use tuanji_workflow::{HISTORY, NEW};
 use uuid::Uuid;
 
@@ -1015,6 +1016,28 @@ impl<S: Store> Engine<S> {
                 d.apply(&row.from_state, &step);
                 serde_json::to_value(d).map_err(corrupt)?
             }
+            "evaluation" => {
+                let mut d: EvaluationData = match &r.data {
+                    Some(v) => serde_json::from_value(v.clone()).map_err(corrupt)?,
+                    None => EvaluationData::default(),
+                };
+                d.apply(
+                    &row.from_state,
+                    &serde_json::from_value(step).map_err(corrupt)?,
+                );
+                serde_json::to_value(d).map_err(corrupt)?
+            }
+            "party_recommendation" => {
+                let mut d: PartyData = match &r.data {
+                    Some(v) => serde_json::from_value(v.clone()).map_err(corrupt)?,
+                    None => PartyData::default(),
+                };
+                d.apply(
+                    &row.from_state,
+                    &serde_json::from_value(step).map_err(corrupt)?,
+                );
+                serde_json::to_value(d).map_err(corrupt)?
+            }
             // audit v1: the instance's data is the recorded step.
             "audit" => step,
             // standing v1: each step (the legacy import's payload `{"membership": …}` is its own step).
@@ -1061,12 +1084,42 @@ impl<S: Store> Engine<S> {
                 }
             }
         }
+        // Evaluation rounds (one per branch and year) are stored apart from the person instances.
+        let mut after = None;
+        loop {
+            let page = tx.evaluations_page(after, BATCH).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            for e in page {
+                seen += 1;
+                let inst = InstanceRow {
+                    id: e.id,
+                    workflow: "evaluation".into(),
+                    workflow_version: e.workflow_version,
+                    definition_sha256: e.definition_sha256,
+                    person_id: Uuid::nil(),
+                    branch_id: e.branch_id,
+                    state: e.state,
+                    version: e.version,
+                    data: e.data,
+                    opened_on: e.opened_on,
+                };
+                if let Some(f) = drift(&inst, replay.get(&inst.id))? {
+                    return Ok((seen, Some(f)));
+                }
+            }
+        }
         // Audit entries (an unmasked export) have no projection: the entry is the record.
         let projected = replay.values().filter(|r| r.workflow != "audit").count();
         if seen != projected {
             let mut missing: Vec<&Replayed> = Vec::new();
             for (id, r) in replay.iter().filter(|(_, r)| r.workflow != "audit") {
-                if tx.instance(*id).await?.is_none() {
+                let stored = if r.workflow == "evaluation" {
+                    tx.evaluation_by_id(*id).await?.is_some()
+                } else {
+                    tx.instance(*id).await?.is_some()
+                };
+                if !stored {
                     missing.push(r);
                 }
             }
@@ -1228,6 +1281,12 @@ fn drift(inst: &InstanceRow, r: Option<&Replayed>) -> EngineResult<Option<Fault>
         }
         "standing" => {
             typed::<StandingData>(&stored) == r.data.as_ref().and_then(typed::<StandingData>)
+        }
+        "evaluation" => {
+            typed::<EvaluationData>(&stored) == r.data.as_ref().and_then(typed::<EvaluationData>)
+        }
+        "party_recommendation" => {
+            typed::<PartyData>(&stored) == r.data.as_ref().and_then(typed::<PartyData>)
         }
         _ => Some(&stored) == r.data.as_ref(),
     };

@@ -266,6 +266,8 @@ pub struct SweepReport {
     pub lost_contact: usize,
     /// Lost-contact members whose verification is complete: a suspension can be decided.
     pub suspension_due: usize,
+    /// Party recommendations expired on their end of validity (PTY_VALIDITY).
+    pub recommendations_expired: usize,
     /// Log entries written.
     pub entries: usize,
 }
@@ -1562,6 +1564,8 @@ impl<S: Store> Engine<S> {
             }
         }
         report.entries = logged.len();
+        self.party_sweep_in(&mut tx, actor, as_of, progress, &mut report)
+            .await?;
         tx.commit().await?;
         self.checkpoint_after_commit().await;
         Ok(report)

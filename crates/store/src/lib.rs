@@ -214,6 +214,30 @@ pub struct TransferRow {
     pub closed_on: Option<NaiveDate>,
 }
 
+/// An annual evaluation round (团员教育评议): the projection of one instance of the evaluation machine, one per
+/// branch and year (`evaluation_rounds`).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Serialize)]
+pub struct EvaluationRow {
+    /// UUID v7: the instance id its log entries carry.
+    pub id: Uuid,
+    /// The branch evaluated.
+    pub branch_id: Uuid,
+    /// The evaluation year.
+    pub year: i32,
+    /// Version of `evaluation.vN.toml` the round started on.
+    pub workflow_version: i32,
+    /// SHA-256 (hex) of that file.
+    pub definition_sha256: String,
+    /// `recorded`, `approved` or `closed`.
+    pub state: String,
+    /// Optimistic version: 1 after creation, +1 per transition.
+    pub version: i64,
+    /// `EvaluationData` as JSON text, rebuilt exactly by replaying the log.
+    pub data: String,
+    /// Effective date of the `record` command (the meeting date).
+    pub opened_on: NaiveDate,
+}
+
 /// Which transfers to list.
 #[derive(Debug, Clone, Default)]
 pub struct TransferFilter {
@@ -792,6 +816,68 @@ pub trait StoreTx: Send {
     fn transfer_state_counts(
         &mut self,
     ) -> impl Future<Output = StoreResult<Vec<(String, i64)>>> + Send;
+
+    // --- annual evaluation (evaluation.v1)
+    /// Inserts a new evaluation round (version 1); a second round of the same branch and year is
+    /// `StoreError::Unique`.
+    fn insert_evaluation(
+        &mut self,
+        r: &EvaluationRow,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The round of a branch for a year.
+    fn evaluation(
+        &mut self,
+        branch_id: Uuid,
+        year: i32,
+    ) -> impl Future<Output = StoreResult<Option<EvaluationRow>>> + Send;
+    /// The round with this id.
+    fn evaluation_by_id(
+        &mut self,
+        id: Uuid,
+    ) -> impl Future<Output = StoreResult<Option<EvaluationRow>>> + Send;
+    /// Sets state and data if the stored version is `expected_version`, and bumps the version; else
+    /// `StoreError::Conflict`.
+    fn update_evaluation(
+        &mut self,
+        id: Uuid,
+        expected_version: i64,
+        state: &str,
+        data: &str,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Every round, by id, after `after` (paging), at most `limit`.
+    fn evaluations_page(
+        &mut self,
+        after: Option<Uuid>,
+        limit: i64,
+    ) -> impl Future<Output = StoreResult<Vec<EvaluationRow>>> + Send;
+    /// Records that an approved round grades these members (idempotent).
+    fn insert_graded(
+        &mut self,
+        round_id: Uuid,
+        year: i32,
+        person_ids: &[Uuid],
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The approved rounds that grade a member, latest year first (then latest round id first).
+    fn graded_rounds(
+        &mut self,
+        person_id: Uuid,
+    ) -> impl Future<Output = StoreResult<Vec<Uuid>>> + Send;
+    /// Number of evaluation rounds per state, ordered by state.
+    fn evaluation_state_counts(
+        &mut self,
+    ) -> impl Future<Output = StoreResult<Vec<(String, i64)>>> + Send;
+    /// The instances of `workflow` at a branch in any state, by id (Party recommendations of a branch).
+    fn instances_at(
+        &mut self,
+        workflow: &str,
+        branch_id: Uuid,
+    ) -> impl Future<Output = StoreResult<Vec<InstanceRow>>> + Send;
+    /// The instances of `workflow` of a person, oldest first.
+    fn instances_of(
+        &mut self,
+        person_id: Uuid,
+        workflow: &str,
+    ) -> impl Future<Output = StoreResult<Vec<InstanceRow>>> + Send;
 
     // --- log
     /// Appends one entry: next dense seq, leaf and chain hash, recorded now.

@@ -864,6 +864,151 @@ macro_rules! sql_tx_impl {
                 .await?)
             }
 
+            async fn insert_evaluation(&mut self, r: &$crate::EvaluationRow) -> $crate::StoreResult<()> {
+                $crate::sqlx::query(
+                    "INSERT INTO evaluation_rounds (id, branch_id, year, workflow_version, definition_sha256, state, \
+                     version, data, opened_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(r.id)
+                .bind(r.branch_id)
+                .bind(r.year)
+                .bind(r.workflow_version)
+                .bind(&r.definition_sha256)
+                .bind(&r.state)
+                .bind(r.version)
+                .bind(&r.data)
+                .bind(r.opened_on)
+                .execute(&mut *self.0)
+                .await?;
+                Ok(())
+            }
+
+            async fn evaluation(
+                &mut self,
+                branch_id: $crate::__Uuid,
+                year: i32,
+            ) -> $crate::StoreResult<Option<$crate::EvaluationRow>> {
+                Ok($crate::sqlx::query_as("SELECT * FROM evaluation_rounds WHERE branch_id = $1 AND year = $2")
+                    .bind(branch_id)
+                    .bind(year)
+                    .fetch_optional(&mut *self.0)
+                    .await?)
+            }
+
+            async fn evaluation_by_id(
+                &mut self,
+                id: $crate::__Uuid,
+            ) -> $crate::StoreResult<Option<$crate::EvaluationRow>> {
+                Ok($crate::sqlx::query_as("SELECT * FROM evaluation_rounds WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *self.0)
+                    .await?)
+            }
+
+            async fn update_evaluation(
+                &mut self,
+                id: $crate::__Uuid,
+                expected_version: i64,
+                state: &str,
+                data: &str,
+            ) -> $crate::StoreResult<()> {
+                let done = $crate::sqlx::query(
+                    "UPDATE evaluation_rounds SET state = $3, data = $4, version = version + 1 \
+                     WHERE id = $1 AND version = $2",
+                )
+                .bind(id)
+                .bind(expected_version)
+                .bind(state)
+                .bind(data)
+                .execute(&mut *self.0)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err($crate::StoreError::Conflict { expected: expected_version });
+                }
+                Ok(())
+            }
+
+            async fn evaluations_page(
+                &mut self,
+                after: Option<$crate::__Uuid>,
+                limit: i64,
+            ) -> $crate::StoreResult<Vec<$crate::EvaluationRow>> {
+                Ok($crate::sqlx::query_as(
+                    "SELECT * FROM evaluation_rounds WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2",
+                )
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&mut *self.0)
+                .await?)
+            }
+
+            async fn insert_graded(
+                &mut self,
+                round_id: $crate::__Uuid,
+                year: i32,
+                person_ids: &[$crate::__Uuid],
+            ) -> $crate::StoreResult<()> {
+                for chunk in person_ids.chunks(1000) {
+                    let mut q = $crate::sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO evaluation_graded (person_id, round_id, year) ",
+                    );
+                    q.push_values(chunk, |mut b, p| {
+                        b.push_bind(*p).push_bind(round_id).push_bind(year);
+                    });
+                    q.push(" ON CONFLICT (person_id, round_id) DO NOTHING");
+                    q.build().execute(&mut *self.0).await?;
+                }
+                Ok(())
+            }
+
+            async fn graded_rounds(
+                &mut self,
+                person_id: $crate::__Uuid,
+            ) -> $crate::StoreResult<Vec<$crate::__Uuid>> {
+                Ok($crate::sqlx::query_scalar(
+                    "SELECT round_id FROM evaluation_graded WHERE person_id = $1 ORDER BY year DESC, round_id DESC",
+                )
+                .bind(person_id)
+                .fetch_all(&mut *self.0)
+                .await?)
+            }
+
+            async fn evaluation_state_counts(&mut self) -> $crate::StoreResult<Vec<(String, i64)>> {
+                Ok($crate::sqlx::query_as(
+                    "SELECT state, COUNT(*) FROM evaluation_rounds GROUP BY state ORDER BY state",
+                )
+                .fetch_all(&mut *self.0)
+                .await?)
+            }
+
+            async fn instances_at(
+                &mut self,
+                workflow: &str,
+                branch_id: $crate::__Uuid,
+            ) -> $crate::StoreResult<Vec<$crate::InstanceRow>> {
+                Ok($crate::sqlx::query_as(
+                    "SELECT * FROM instances WHERE workflow = $1 AND branch_id = $2 ORDER BY id",
+                )
+                .bind(workflow)
+                .bind(branch_id)
+                .fetch_all(&mut *self.0)
+                .await?)
+            }
+
+            async fn instances_of(
+                &mut self,
+                person_id: $crate::__Uuid,
+                workflow: &str,
+            ) -> $crate::StoreResult<Vec<$crate::InstanceRow>> {
+                Ok($crate::sqlx::query_as(
+                    "SELECT * FROM instances WHERE person_id = $1 AND workflow = $2 ORDER BY id",
+                )
+                .bind(person_id)
+                .bind(workflow)
+                .fetch_all(&mut *self.0)
+                .await?)
+            }
+
             async fn insert_audit_key(&mut self, name: &str, vkey: &str) -> $crate::StoreResult<()> {
                 $crate::sqlx::query("INSERT INTO audit_keys (name, vkey, created_at) VALUES ($1, $2, $3)")
                     .bind(name)
