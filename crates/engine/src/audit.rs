@@ -384,7 +384,61 @@ struct Replayed {
     state: String,
     version: i64,
     last_seq: i64,
-    data: Option<serde_json::Value>,
+    data: Option<Data>,
+}
+
+/// An instance's data as the replay rebuilds it, typed, so each entry applies its step in place.
+#[derive(Debug, PartialEq)]
+enum Data {
+    Admission(AdmissionData),
+    Relation(RelationData),
+    Standing(StandingData),
+    Evaluation(EvaluationData),
+    Party(PartyData),
+    /// audit v1: the recorded step is the record.
+    Raw(serde_json::Value),
+}
+
+impl Data {
+    /// Whether the stored data text (an instance's `data`) equals this replay, compared through the type so that
+    /// field order and defaults do not matter.
+    fn matches(&self, stored: &str) -> bool {
+        fn same<T: serde::de::DeserializeOwned + PartialEq>(stored: &str, d: &T) -> bool {
+            serde_json::from_str::<T>(stored).ok().as_ref() == Some(d)
+        }
+        match self {
+            Data::Admission(d) => same(stored, d),
+            Data::Relation(d) => same(stored, d),
+            Data::Standing(d) => same(stored, d),
+            Data::Evaluation(d) => same(stored, d),
+            Data::Party(d) => same(stored, d),
+            Data::Raw(v) => same(stored, v),
+        }
+    }
+}
+
+/// The step of an entry: read straight from the payload text when the entry has no personal fields (the common
+/// case), else from the payload with its personal fields put back.
+fn step_of<T: serde::de::DeserializeOwned>(row: &LogRow) -> Result<T, StoreError> {
+    #[derive(Deserialize)]
+    struct Envelope<T> {
+        step: T,
+    }
+    let corrupt =
+        |e: &dyn std::fmt::Display| StoreError::Corrupt(format!("log seq {}: {e}", row.seq));
+    match row.personal {
+        None => serde_json::from_str::<Envelope<T>>(&row.payload)
+            .map(|e| e.step)
+            .map_err(|e| corrupt(&e)),
+        Some(_) => {
+            let mut payload = row.payload_value()?;
+            let step = payload
+                .get_mut("step")
+                .map(serde_json::Value::take)
+                .unwrap_or(serde_json::Value::Null);
+            serde_json::from_value(step).map_err(|e| corrupt(&e))
+        }
+    }
 }
 
 impl<S: Store> Engine<S> {
@@ -484,7 +538,7 @@ impl<S: Store> Engine<S> {
         let note = cp
             .sign(&signer.key, name)
             .map_err(|e| EngineError::Input(e.to_string()))?;
-        let id = tx.checkpoints().await?.last().map_or(1, |c| c.id + 1);
+        let id = last.map_or(1, |c| c.id + 1);
         let row = CheckpointRow {
             id,
             size,
@@ -599,7 +653,10 @@ impl<S: Store> Engine<S> {
         let trusted = match trusted {
             Some((note, vkey)) => {
                 let (name, vk) = decode_vkey(vkey.trim()).map_err(|e| {
-                    EngineError::Input(format!("the trusted key does not parse: {e}{}", private_hint(vkey)))
+                    EngineError::Input(format!(
+                        "the trusted key does not parse: {e}{}",
+                        private_hint(vkey)
+                    ))
                 })?;
                 Some(Checkpoint::parse_and_verify(note, &vk, &name).map_err(|e| {
                     EngineError::Input(format!("the trusted checkpoint does not verify: {e}"))
@@ -966,24 +1023,26 @@ impl<S: Store> Engine<S> {
                 row.seq, def.name, def.version
             ));
         }
-        let payload = match row.payload_value() {
-            Ok(p) => p,
-            Err(e) => return not_allowed(e.to_string()),
+        // standing v1: the legacy import's payload `{"membership": …}` is its own step.
+        let standing_step = match &row.workflow[..] {
+            "standing" => {
+                let payload = match row.payload_value() {
+                    Ok(p) => p,
+                    Err(e) => return not_allowed(e.to_string()),
+                };
+                let raw = payload.get("step").unwrap_or(&payload);
+                Some(
+                    StandingStep::from_log(&row.command, raw)
+                        .map_err(|e| StoreError::Corrupt(format!("log seq {}: {e}", row.seq)))?,
+                )
+            }
+            _ => None,
         };
-        let step = payload
-            .get("step")
-            .cloned()
-            .unwrap_or(serde_json::Value::Null);
-        let return_to = match (&row.workflow[..], &r.data) {
-            ("relation", Some(d)) => d
-                .get("return_to")
-                .and_then(|v| v.as_str())
-                .map(str::to_owned),
-            // standing v1 `end_probation` records the state it returns to (StandingData::back_to).
-            ("standing", Some(_)) => step
-                .get("back_to")
-                .and_then(|v| v.as_str())
-                .map(str::to_owned),
+        // Where a `history` transition returns: recorded in the relation's data, or (standing v1 `end_probation`,
+        // StandingData::back_to) in the step.
+        let return_to = match (&r.data, &standing_step) {
+            (Some(Data::Relation(d)), _) => d.return_to.clone(),
+            (_, Some(StandingStep::EndProbation { back_to, .. })) => Some(back_to.clone()),
             _ => None,
         };
         match def.transition(&row.from_state, &row.command) {
@@ -996,68 +1055,52 @@ impl<S: Store> Engine<S> {
                 ))
             }
         }
-        let corrupt =
-            |e: serde_json::Error| StoreError::Corrupt(format!("log seq {}: {e}", row.seq));
-        r.data = Some(match &row.workflow[..] {
-            "admission" => {
-                let mut d: AdmissionData = match &r.data {
-                    Some(v) => serde_json::from_value(v.clone()).map_err(corrupt)?,
-                    None => AdmissionData::default(),
+        let data = r.data.take();
+        r.data = Some(match (&row.workflow[..], data) {
+            ("admission", d) => {
+                let mut d = match d {
+                    Some(Data::Admission(d)) => d,
+                    _ => AdmissionData::default(),
                 };
-                d.apply(&serde_json::from_value(step).map_err(corrupt)?);
-                serde_json::to_value(d).map_err(corrupt)?
+                d.apply(&step_of(row)?);
+                Data::Admission(d)
             }
-            "relation" => {
-                let mut d: RelationData = match &r.data {
-                    Some(v) => serde_json::from_value(v.clone()).map_err(corrupt)?,
-                    None => RelationData::default(),
+            ("relation", d) => {
+                let mut d = match d {
+                    Some(Data::Relation(d)) => d,
+                    _ => RelationData::default(),
                 };
-                let step: RelationStep = serde_json::from_value(step).map_err(corrupt)?;
-                d.apply(&row.from_state, &step);
-                serde_json::to_value(d).map_err(corrupt)?
+                d.apply(&row.from_state, &step_of::<RelationStep>(row)?);
+                Data::Relation(d)
             }
-            "evaluation" => {
-                let mut d: EvaluationData = match &r.data {
-                    Some(v) => serde_json::from_value(v.clone()).map_err(corrupt)?,
-                    None => EvaluationData::default(),
+            ("evaluation", d) => {
+                let mut d = match d {
+                    Some(Data::Evaluation(d)) => d,
+                    _ => EvaluationData::default(),
                 };
-                d.apply(
-                    &row.from_state,
-                    &serde_json::from_value(step).map_err(corrupt)?,
-                );
-                serde_json::to_value(d).map_err(corrupt)?
+                d.apply(&row.from_state, &step_of(row)?);
+                Data::Evaluation(d)
             }
-            "party_recommendation" => {
-                let mut d: PartyData = match &r.data {
-                    Some(v) => serde_json::from_value(v.clone()).map_err(corrupt)?,
-                    None => PartyData::default(),
+            ("party_recommendation", d) => {
+                let mut d = match d {
+                    Some(Data::Party(d)) => d,
+                    _ => PartyData::default(),
                 };
-                d.apply(
-                    &row.from_state,
-                    &serde_json::from_value(step).map_err(corrupt)?,
-                );
-                serde_json::to_value(d).map_err(corrupt)?
+                d.apply(&row.from_state, &step_of(row)?);
+                Data::Party(d)
             }
-            // audit v1: the instance's data is the recorded step.
-            "audit" => step,
-            // standing v1: each step (the legacy import's payload `{"membership": …}` is its own step).
-            "standing" => {
-                let mut d: StandingData = match &r.data {
-                    Some(v) => serde_json::from_value(v.clone()).map_err(corrupt)?,
-                    None => StandingData::default(),
+            ("standing", d) => {
+                let mut d = match d {
+                    Some(Data::Standing(d)) => d,
+                    _ => StandingData::default(),
                 };
-                let raw = match payload.get("step") {
-                    Some(s) => s,
-                    None => &payload,
-                };
-                let step = StandingStep::from_log(&row.command, raw).map_err(corrupt)?;
-                d.apply(&row.from_state, &step);
-                serde_json::to_value(d).map_err(corrupt)?
+                if let Some(step) = &standing_step {
+                    d.apply(&row.from_state, step);
+                }
+                Data::Standing(d)
             }
-            _ => match payload.get("membership") {
-                Some(m) if r.data.is_none() => m.clone(),
-                _ => r.data.clone().unwrap_or(serde_json::Value::Null),
-            },
+            // audit v1, and any other workflow: the instance's data is the recorded step.
+            _ => Data::Raw(step_of(row)?),
         });
         r.state = row.to_state.clone();
         r.version += 1;
@@ -1212,8 +1255,9 @@ impl<S: Store> Engine<S> {
 ///
 /// Errors: [`EngineError::Input`] naming what does not verify.
 pub fn check_proof(proof: &InclusionProof, vkey: &str) -> EngineResult<Checkpoint> {
-    let (name, vk) = decode_vkey(vkey.trim())
-        .map_err(|e| EngineError::Input(format!("the key does not parse: {e}{}", private_hint(vkey))))?;
+    let (name, vk) = decode_vkey(vkey.trim()).map_err(|e| {
+        EngineError::Input(format!("the key does not parse: {e}{}", private_hint(vkey)))
+    })?;
     let cp = Checkpoint::parse_and_verify(&proof.checkpoint, &vk, &name).map_err(|e| {
         EngineError::Input(format!(
             "the checkpoint does not verify with key `{name}`: {e}"
@@ -1269,27 +1313,7 @@ fn drift(inst: &InstanceRow, r: Option<&Replayed>) -> EngineResult<Option<Fault>
             ),
         }));
     };
-    let stored: serde_json::Value = serde_json::from_str(&inst.data)
-        .map_err(|e| StoreError::Corrupt(format!("instance {}: {e}", inst.id)))?;
-    // Compare through the typed data so that field order and defaults do not matter.
-    let same_data = match &inst.workflow[..] {
-        "admission" => {
-            typed::<AdmissionData>(&stored) == r.data.as_ref().and_then(typed::<AdmissionData>)
-        }
-        "relation" => {
-            typed::<RelationData>(&stored) == r.data.as_ref().and_then(typed::<RelationData>)
-        }
-        "standing" => {
-            typed::<StandingData>(&stored) == r.data.as_ref().and_then(typed::<StandingData>)
-        }
-        "evaluation" => {
-            typed::<EvaluationData>(&stored) == r.data.as_ref().and_then(typed::<EvaluationData>)
-        }
-        "party_recommendation" => {
-            typed::<PartyData>(&stored) == r.data.as_ref().and_then(typed::<PartyData>)
-        }
-        _ => Some(&stored) == r.data.as_ref(),
-    };
+    let same_data = r.data.as_ref().is_some_and(|d| d.matches(&inst.data));
     let what = if inst.state != r.state {
         Some(format!("state `{}`, replay `{}`", inst.state, r.state))
     } else if inst.version != r.version {
@@ -1305,8 +1329,4 @@ fn drift(inst: &InstanceRow, r: Option<&Replayed>) -> EngineResult<Option<Fault>
         kind: FaultKind::ProjectionDrift,
         detail: format!("{} instance {}: stored {w}", inst.workflow, inst.id),
     }))
-}
-
-fn typed<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Option<T> {
-    serde_json::from_value(v.clone()).ok()
 }
