@@ -185,7 +185,7 @@ fn expected(cfg: &DemoConfig) -> Expected {
             *r -= 1;
             quota[q] -= 1;
             admitted += 1;
-            e.transitions += 3; // approve, oath, archive
+            e.transitions += 4; // approve, open (the standing, standing v1), oath, archive
             bump(&mut e.flagged, "ADM_ARCHIVE", usize::from(i % 67 == 23));
             if q == 1 && !first_senior_admitted {
                 annulled_in = Some(class);
@@ -300,6 +300,48 @@ both_backends!(
         assert_eq!(s.deletion_attempts, want.deletion_attempts);
         assert_eq!(s.deletions_refused, want.deletion_attempts, "TRF_NO_DELETE");
         assert_eq!(s.relation_transitions, want.relation_transitions);
+        // Standing and dues (the scenario of `tuanji_engine::demo`): 6 probations (one 9-month refused), one
+        // withdrawal, the employer's secretary post, 27 months of organisational life, 60 students paying
+        // 0.40 yuan and 3 employees 27.00 yuan; the sweep ages out employees 0, 1 and 3 and ends the three
+        // 6-month probations on 2026-11-20.
+        let st = &s.standing;
+        assert_eq!(
+            (st.probations, st.withdrawals, st.posts, st.life_records),
+            (6, 1, 1, 27)
+        );
+        assert_eq!(
+            (
+                st.dues_payments,
+                st.dues_paid_fen,
+                st.dues_paid_yuan.as_str()
+            ),
+            (63, 10_500, "105.00")
+        );
+        assert_eq!(
+            st.refused,
+            BTreeMap::from([("STD_PROBATION".to_owned(), 1)])
+        );
+        let live = st.states.get("member").copied().unwrap_or(0)
+            + st.states.get("on_probation").copied().unwrap_or(0);
+        assert_eq!(
+            st.sweep,
+            tuanji_engine::standing::StandingSweepReport {
+                as_of: Some(d(2026, 11, 30)),
+                // The aged-out were live; the annulled admission's standing instance is counted in `member`
+                // by the instance states but not swept.
+                examined: (live + 3 - want.states.get("annulled").copied().unwrap_or(0)) as usize,
+                aged_out: 3,
+                probation_ended: 3,
+                entries: 6,
+                ..Default::default()
+            }
+        );
+        // 24 imported on probation (one per class) and the three 12-month probations.
+        assert_eq!(st.states.get("on_probation"), Some(&27), "{:?}", st.states);
+        assert_eq!(st.states.get("aged_out"), Some(&3), "{:?}", st.states);
+        assert_eq!(st.states.get("withdrawn"), Some(&1), "{:?}", st.states);
+        // 6 employees registered, 1 post, 27 life, 63 dues, 6 probations, 1 withdrawal, 6 sweep entries.
+        assert_eq!(st.transitions, 6 + 1 + 27 + 63 + 6 + 1 + 6);
         // The unanswered transfer is escalated to the street committee's superior, 海淀区.
         let overdue = with_engine!(app.engine(), e => e.transfer_list("110108", false, false, true, true).await)
             .expect("overdue transfers");

@@ -10,13 +10,21 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use tuanji_domain::dues::{format_yuan, YearMonth};
 use tuanji_engine::admission::{AdmissionCommand, Application};
 use tuanji_engine::audit::{check_proof, InclusionProof, Signer};
 use tuanji_engine::demo::DemoConfig;
 use tuanji_engine::export::{ExportFormat, LogQuery};
 use tuanji_engine::relation::{RelationCommand, RelationOutcome, TransferView};
+use tuanji_engine::standing::{
+    parse_yuan, post_name, DuesView, StandingCommand, StandingOutcome, StandingSweepReport,
+    StandingView,
+};
 use tuanji_engine::{with_engine, Actor, AnyEngine, EngineError, DEFAULT_DATABASE_URL};
 use tuanji_workflow::relation::{Destination, Initiator, RetentionReason};
+use tuanji_workflow::standing::{
+    BranchMeeting, Decision, DuesCategory, LapseGround, PostKind, RemovalReason,
+};
 use tuanji_workflow::Registry;
 
 /// Standard output failed: a closed pipe (`tuanji log | head`) ends the program quietly; anything else (a full
@@ -113,7 +121,8 @@ enum Cmd {
         json: bool,
     },
     /// Deadlines and lost contact as of a date: overdue transfers escalated, retentions flagged, lost contact
-    /// marked. Running it twice for the same date changes nothing the second time.
+    /// marked; then standing: age-out on the 28th birthday (STD_AGE_OUT), probations ended, six-month lapses
+    /// flagged (STD_LAPSE). Running it twice for the same date changes nothing the second time.
     Sweep {
         /// The date swept (YYYY-MM-DD, not after today).
         #[arg(long, value_parser = date)]
@@ -122,6 +131,13 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// League standing (团籍): probation, expulsion and appeals, withdrawal, removal, death, Party entry,
+    /// organisational life, League posts, age-out.
+    #[command(subcommand)]
+    Standing(StandingCmd),
+    /// League dues (团费), amounts in yuan: record payments, show arrears (DUE_STUDENT).
+    #[command(subcommand)]
+    Dues(DuesCmd),
     /// The transition log, oldest first.
     Log {
         #[command(flatten)]
@@ -1019,6 +1035,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     | AuditCmd::Export { .. }
             )
             | Cmd::Admission(AdmissionCmd::Replay { .. })
+            | Cmd::Standing(StandingCmd::Show { .. })
+            | Cmd::Dues(DuesCmd::Show { .. })
     );
     if let Some(path) = tuanji_store_sqlite::file_path(&cli.database_url) {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -1355,20 +1373,21 @@ async fn dispatch<S: tuanji_store::Store>(
         }
         Cmd::Sweep { as_of, json } => {
             let pb = progress_bar("sweep");
-            let r = e
-                .sweep(actor, as_of, &|what, done, total| {
+            let full = e
+                .sweep_all(actor, as_of, &|what, done, total| {
                     show(&pb, what, done, total)
                 })
                 .await;
             pb.finish_and_clear();
-            let r = r?;
+            let full = full?;
+            let r = &full.relation;
             if json {
-                print_json(&r)?;
+                print_json(&full)?;
             } else {
+                let entries = r.entries + full.standing.entries;
                 println!(
-                    "sweep as of {as_of}: {} log entr{} written",
-                    r.entries,
-                    if r.entries == 1 { "y" } else { "ies" }
+                    "sweep as of {as_of}: {entries} log entr{} written",
+                    if entries == 1 { "y" } else { "ies" }
                 );
                 println!(
                     "  transfers overdue and escalated [TRF_TIMEOUT]: {}",
@@ -1398,6 +1417,7 @@ async fn dispatch<S: tuanji_store::Store>(
                     "  Party recommendations expired [PTY_VALIDITY]: {}",
                     r.recommendations_expired
                 );
+                print_standing_sweep(&full.standing);
             }
         }
         Cmd::Transfer(TransferCmd::Show { member, json }) => {
@@ -1544,6 +1564,8 @@ async fn dispatch<S: tuanji_store::Store>(
                 );
             }
         }
+        Cmd::Standing(cmd) => standing_cmd(e, actor, cmd).await?,
+        Cmd::Dues(cmd) => dues_cmd(e, actor, cmd).await?,
         Cmd::Demo {
             seed,
             applicants,
@@ -1837,6 +1859,606 @@ fn member_command(c: MemberCmd) -> Result<(String, RelationCommand), Failure> {
         ),
         MemberCmd::Show { .. } => return Err(input("not a relation command")),
     })
+}
+
+// ------------------------------------------------------------------ standing and dues
+
+/// A branch general meeting's decision and its approval, given as flags (STD_PROBATION, STD_EXPEL,
+/// STD_WITHDRAW, STD_LAPSE): the secret-ballot counts must add up (`yes + no + abstain = present ≤ entitled`),
+/// more than half of the entitled present and voting yes.
+#[derive(Args)]
+struct Decided {
+    /// Member: resident ID, development number or instance id.
+    member: String,
+    /// Date of the branch general meeting (支部大会, YYYY-MM-DD).
+    #[arg(long, value_parser = date)]
+    meeting: NaiveDate,
+    /// Voting-entitled members of the branch (应到会有表决权的团员).
+    #[arg(long)]
+    entitled: u32,
+    /// Entitled members present.
+    #[arg(long)]
+    present: u32,
+    /// Yes votes.
+    #[arg(long)]
+    yes: u32,
+    /// No votes.
+    #[arg(long)]
+    no: u32,
+    /// Abstentions.
+    #[arg(long, default_value_t = 0)]
+    abstain: u32,
+    /// The approving (or recording) organisation, by code: a committee above the member's branch.
+    #[arg(long)]
+    approved_by: String,
+    /// Date of the approval (default: the meeting date).
+    #[arg(long, value_parser = date)]
+    approved_on: Option<NaiveDate>,
+    /// Effective date (default: the approval date).
+    #[arg(long, value_parser = date)]
+    effective: Option<NaiveDate>,
+}
+
+impl Decided {
+    /// The effective date and the decision.
+    fn decision(&self) -> Result<(NaiveDate, Decision), Failure> {
+        let approved_on = self.approved_on.unwrap_or(self.meeting);
+        if approved_on < self.meeting {
+            return Err(input(format!(
+                "--approved-on {approved_on} is before --meeting {}: the branch meeting decides first",
+                self.meeting
+            )));
+        }
+        let effective = self.effective.unwrap_or(approved_on);
+        let ballot = self.yes + self.no + self.abstain;
+        if ballot != self.present {
+            return Err(input(format!(
+                "--yes {} + --no {} + --abstain {} = {ballot}, not --present {}: every member present votes",
+                self.yes, self.no, self.abstain, self.present
+            )));
+        }
+        if self.present > self.entitled {
+            return Err(input(format!(
+                "--present {} is more than --entitled {}",
+                self.present, self.entitled
+            )));
+        }
+        Ok((
+            effective,
+            Decision {
+                meeting: BranchMeeting {
+                    date: self.meeting,
+                    entitled: self.entitled,
+                    present: self.present,
+                    yes: self.yes,
+                    no: self.no,
+                    abstain: self.abstain,
+                },
+                approved_by: self.approved_by.trim().to_owned(),
+                approved_on,
+            },
+        ))
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PostArg {
+    /// Branch secretary (团支部书记).
+    Secretary,
+    /// Deputy secretary (副书记).
+    DeputySecretary,
+    /// Committee member (委员).
+    CommitteeMember,
+}
+
+impl From<PostArg> for PostKind {
+    fn from(p: PostArg) -> Self {
+        match p {
+            PostArg::Secretary => PostKind::Secretary,
+            PostArg::DeputySecretary => PostKind::DeputySecretary,
+            PostArg::CommitteeMember => PostKind::CommitteeMember,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RemovalArg {
+    /// 自行脱团: 6 consecutive months without dues or organisational life (STD_LAPSE).
+    Lapse,
+    /// Still unqualified after re-evaluation, advised to withdraw and refused (EVL_UNQUALIFIED).
+    Unqualified,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AppealOutcome {
+    /// The appeal is upheld: the expulsion does not stand.
+    Upheld,
+    /// The appeal is dismissed.
+    Dismissed,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DuesCategoryArg {
+    /// Students, the unemployed and members on relief: 0.20 yuan a month (DUE_STUDENT).
+    Reduced,
+    /// Members with a salary.
+    Salaried,
+}
+
+/// A post at an organisation from a date.
+#[derive(Args)]
+struct PostArgs {
+    #[command(flatten)]
+    m: Who,
+    /// The post.
+    #[arg(long, value_enum)]
+    post: PostArg,
+    /// The organisation (code).
+    #[arg(long)]
+    org: String,
+}
+
+#[derive(Subcommand)]
+enum StandingCmd {
+    /// Probation (留团察看) for 6 or 12 months (STD_PROBATION): branch meeting, a committee above the branch.
+    PutOnProbation {
+        #[command(flatten)]
+        d: Decided,
+        /// Months of probation (6 or 12).
+        #[arg(long)]
+        months: u32,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Rights restored at the end of probation (恢复团员权利); the sweep records it on the end date too.
+    EndProbation {
+        #[command(flatten)]
+        m: Who,
+    },
+    /// Expulsion (开除团籍, STD_EXPEL): branch meeting, county-level approval, no undecided appeal.
+    Expel {
+        #[command(flatten)]
+        d: Decided,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// The member's appeal (申诉), never withheld.
+    RecordAppeal {
+        #[command(flatten)]
+        m: Who,
+        /// The organisation appealed to (code).
+        #[arg(long)]
+        to: String,
+        /// What is appealed.
+        #[arg(long)]
+        summary: String,
+    },
+    /// The decision on the pending appeal.
+    DecideAppeal {
+        #[command(flatten)]
+        m: Who,
+        /// The deciding organisation (code).
+        #[arg(long)]
+        org: String,
+        /// Upheld or dismissed.
+        #[arg(long, value_enum)]
+        outcome: AppealOutcome,
+    },
+    /// Voluntary withdrawal (退团, STD_WITHDRAW): written request, branch meeting, recorded with the superior.
+    Withdraw {
+        #[command(flatten)]
+        d: Decided,
+        /// Date of the written request (on or before the meeting).
+        #[arg(long, value_parser = date)]
+        request_date: NaiveDate,
+    },
+    /// Removal (除名): a 6-month lapse (STD_LAPSE) or an unqualified member who refused to withdraw.
+    Remove {
+        #[command(flatten)]
+        d: Decided,
+        /// Grounds.
+        #[arg(long, value_enum)]
+        reason: RemovalArg,
+    },
+    /// Death, recorded by an organisation.
+    RecordDeath {
+        #[command(flatten)]
+        m: Who,
+        /// The recording organisation (code).
+        #[arg(long)]
+        recorded_by: String,
+    },
+    /// Admitted to the Party (预备党员); League membership continues until 28 (STD_AGE_OUT).
+    JoinParty {
+        #[command(flatten)]
+        m: Who,
+        /// The Party organisation (free text).
+        #[arg(long)]
+        party_org: String,
+    },
+    /// Organisational life attended (组织生活) in the month of --date (STD_LAPSE).
+    RecordLife {
+        #[command(flatten)]
+        m: Who,
+        /// What.
+        #[arg(long)]
+        note: String,
+    },
+    /// A League post taken (团内职务): the holder is not aged out at 28 (STD_AGE_OUT).
+    AssignPost(PostArgs),
+    /// A League post ended (no longer held from --date).
+    EndPost(PostArgs),
+    /// Age-out (超龄离团, STD_AGE_OUT) when due; `tuanji sweep` records it on the 28th birthday.
+    AgeOut {
+        #[command(flatten)]
+        m: Who,
+    },
+    /// A member's standing: state, probation, posts, age-out date, appeals, Party, lapse and dues.
+    Show {
+        /// Member: resident ID, development number or instance id.
+        member: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum DuesCmd {
+    /// Record dues (团费) paid for whole months; amounts in yuan (DUE_STUDENT: 0.20 yuan a month for students).
+    Record {
+        /// Member: resident ID, development number or instance id.
+        member: String,
+        /// The first month paid for (YYYY-MM).
+        #[arg(long, value_parser = year_month)]
+        from: YearMonth,
+        /// Consecutive months paid for (1–120).
+        #[arg(long, default_value_t = 1)]
+        months: u32,
+        /// Amount paid, in yuan (e.g. 0.40).
+        #[arg(long)]
+        amount: String,
+        /// The member's dues category.
+        #[arg(long, value_enum, default_value = "reduced")]
+        category: DuesCategoryArg,
+        /// Payment date (YYYY-MM-DD; default: today).
+        #[arg(long, value_parser = date)]
+        date: Option<NaiveDate>,
+    },
+    /// A member's dues on today: months paid and arrears (months and yuan).
+    Show {
+        /// Member: resident ID, development number or instance id.
+        member: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn year_month(s: &str) -> Result<YearMonth, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a month: use YYYY-MM, e.g. 2026-09"))
+}
+
+/// The engine command of a standing subcommand (not `show`).
+fn standing_command(cmd: StandingCmd) -> Result<(String, StandingCommand), Failure> {
+    use StandingCommand as C;
+    Ok(match cmd {
+        StandingCmd::PutOnProbation { d, months, reason } => {
+            let (date, decision) = d.decision()?;
+            (
+                d.member,
+                C::PutOnProbation {
+                    date,
+                    months,
+                    decision,
+                    reason,
+                },
+            )
+        }
+        StandingCmd::EndProbation { m } => (m.member, C::EndProbation { date: m.date }),
+        StandingCmd::Expel { d, reason } => {
+            let (date, decision) = d.decision()?;
+            (
+                d.member,
+                C::Expel {
+                    date,
+                    decision,
+                    reason,
+                },
+            )
+        }
+        StandingCmd::RecordAppeal { m, to, summary } => (
+            m.member,
+            C::RecordAppeal {
+                date: m.date,
+                to_org: to,
+                summary,
+            },
+        ),
+        StandingCmd::DecideAppeal { m, org, outcome } => (
+            m.member,
+            C::DecideAppeal {
+                date: m.date,
+                org,
+                upheld: matches!(outcome, AppealOutcome::Upheld),
+            },
+        ),
+        StandingCmd::Withdraw { d, request_date } => {
+            let (date, decision) = d.decision()?;
+            (
+                d.member,
+                C::Withdraw {
+                    date,
+                    request_date,
+                    decision,
+                },
+            )
+        }
+        StandingCmd::Remove { d, reason } => {
+            let (date, decision) = d.decision()?;
+            let reason = match reason {
+                RemovalArg::Lapse => RemovalReason::Lapse,
+                RemovalArg::Unqualified => RemovalReason::Unqualified,
+            };
+            (
+                d.member,
+                C::Remove {
+                    date,
+                    reason,
+                    decision,
+                },
+            )
+        }
+        StandingCmd::RecordDeath { m, recorded_by } => (
+            m.member,
+            C::RecordDeath {
+                date: m.date,
+                recorded_by,
+            },
+        ),
+        StandingCmd::JoinParty { m, party_org } => (
+            m.member,
+            C::JoinParty {
+                date: m.date,
+                party_org,
+            },
+        ),
+        StandingCmd::RecordLife { m, note } => (m.member, C::RecordLife { date: m.date, note }),
+        StandingCmd::AssignPost(p) => (
+            p.m.member,
+            C::AssignPost {
+                date: p.m.date,
+                post: p.post.into(),
+                org: p.org,
+            },
+        ),
+        StandingCmd::EndPost(p) => (
+            p.m.member,
+            C::EndPost {
+                date: p.m.date,
+                post: p.post.into(),
+                org: p.org,
+            },
+        ),
+        StandingCmd::AgeOut { m } => (m.member, C::AgeOut { date: m.date }),
+        StandingCmd::Show { .. } => return Err(input("`standing show` is not a command")),
+    })
+}
+
+async fn standing_cmd<S: tuanji_store::Store>(
+    e: &tuanji_engine::Engine<S>,
+    actor: &Actor,
+    cmd: StandingCmd,
+) -> Result<(), Failure> {
+    if let StandingCmd::Show { member, json } = &cmd {
+        let v = e.standing_show(member).await?;
+        if *json {
+            return print_json(&v);
+        }
+        print_standing(&v);
+        return Ok(());
+    }
+    let (who, cmd) = standing_command(cmd)?;
+    let out = e.standing(actor, &who, &cmd).await?;
+    print_standing_outcome(&out);
+    Ok(())
+}
+
+async fn dues_cmd<S: tuanji_store::Store>(
+    e: &tuanji_engine::Engine<S>,
+    actor: &Actor,
+    cmd: DuesCmd,
+) -> Result<(), Failure> {
+    match cmd {
+        DuesCmd::Show { member, json } => {
+            let v = e.dues_show(&member).await?;
+            if json {
+                return print_json(&v);
+            }
+            print_dues(&v);
+        }
+        DuesCmd::Record {
+            member,
+            from,
+            months,
+            amount,
+            category,
+            date,
+        } => {
+            let amount_fen = parse_yuan(&amount).map_err(|e| input(format!("--amount: {e}")))?;
+            let category = match category {
+                DuesCategoryArg::Reduced => DuesCategory::Reduced,
+                DuesCategoryArg::Salaried => DuesCategory::Salaried,
+            };
+            let cmd = StandingCommand::RecordDues {
+                date: date.unwrap_or_else(|| e.today()),
+                first: from,
+                months,
+                amount_fen,
+                category,
+            };
+            let out = e.standing(actor, &member, &cmd).await?;
+            print_standing_outcome(&out);
+            let v = e.dues_show(&member).await?;
+            println!(
+                "dues: {} yuan paid for {} month(s); arrears {} yuan",
+                v.paid_yuan,
+                v.months_paid.len(),
+                v.arrears_yuan
+            );
+        }
+    }
+    Ok(())
+}
+
+fn print_standing_outcome(out: &StandingOutcome) {
+    let logged: Vec<String> = out
+        .logged
+        .iter()
+        .map(|(c, seq)| format!("{c} (seq {seq})"))
+        .collect();
+    println!(
+        "{}: {} → {} (logged: {}; rules checked: {})",
+        out.member,
+        out.from,
+        out.to,
+        logged.join(", "),
+        out.rule_codes.join(", ")
+    );
+    for (code, msg) in &out.flags {
+        println!("flagged [{code}]: {msg}");
+    }
+}
+
+fn months_list(months: &[YearMonth]) -> String {
+    months
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn lapse_ground(g: LapseGround) -> &'static str {
+    match g {
+        LapseGround::Dues => "dues",
+        LapseGround::Life => "organisational life",
+    }
+}
+
+fn print_dues(v: &DuesView) {
+    let category = match v.category {
+        DuesCategory::Reduced => "reduced",
+        DuesCategory::Salaried => "salaried",
+    };
+    println!(
+        "dues of {} on {} ({category}, {} yuan a month) [DUE_STUDENT]",
+        v.member,
+        v.as_of,
+        format_yuan(v.monthly_fen)
+    );
+    match v.from {
+        Some(from) if from <= v.through => println!("owed from {from} through {}", v.through),
+        Some(from) => println!("owed from {from}; nothing owed yet"),
+        None => println!("owed: the first month is unknown"),
+    }
+    println!(
+        "paid: {} month(s), {} yuan{}",
+        v.months_paid.len(),
+        v.paid_yuan,
+        if v.months_paid.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", months_list(&v.months_paid))
+        }
+    );
+    println!(
+        "arrears: {} month(s), {} yuan{}",
+        v.arrears_months.len(),
+        v.arrears_yuan,
+        if v.arrears_months.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", months_list(&v.arrears_months))
+        }
+    );
+    if let Some((ground, since)) = v.lapse {
+        println!(
+            "lapse [STD_LAPSE]: no {} since {since}; the branch may decide a removal",
+            lapse_ground(ground)
+        );
+    }
+}
+
+fn print_standing(v: &StandingView) {
+    println!(
+        "{}: {} (member since {}, born {})",
+        v.member, v.state, v.membership_date, v.birth_date
+    );
+    match v.age_out_on {
+        Some(d) => println!("ages out on {d} [STD_AGE_OUT]"),
+        None => println!("ages out when the League post held ends [STD_AGE_OUT]"),
+    }
+    if let Some(u) = v.probation_until {
+        println!("on probation until {u} [STD_PROBATION]");
+    }
+    for p in &v.posts {
+        println!(
+            "post: {} at {} from {}{}",
+            post_name(p.post),
+            p.org,
+            p.from,
+            p.until.map(|u| format!(" until {u}")).unwrap_or_default()
+        );
+    }
+    for a in &v.appeals {
+        let decided = match &a.decided {
+            Some((d, org, true)) => format!("upheld by {org} on {d}"),
+            Some((d, org, false)) => format!("dismissed by {org} on {d}"),
+            None => "pending".to_owned(),
+        };
+        println!(
+            "appeal lodged {} to {}: {} ({decided})",
+            a.lodged_on, a.to_org, a.summary
+        );
+    }
+    if let Some((d, org)) = &v.party {
+        println!("Party member since {d} ({org})");
+    }
+    if let Some((id, d, until)) = &v.recommendation {
+        println!("recommended for the Party on {d} ({id}), valid until {until} [PTY_VALIDITY]");
+    }
+    if let Some((d, ground, since)) = v.lapse_flag {
+        println!(
+            "lapse flagged on {d} [STD_LAPSE]: no {} since {since}",
+            lapse_ground(ground)
+        );
+    }
+    if let Some((cmd, d)) = &v.ended {
+        println!("membership ended: {cmd} effective {d}");
+    }
+    print_dues(&v.dues);
+}
+
+fn print_standing_sweep(s: &StandingSweepReport) {
+    println!("  standing: {} live member(s) examined", s.examined);
+    println!("  members aged out [STD_AGE_OUT]: {}", s.aged_out);
+    println!("  probations ended [STD_PROBATION]: {}", s.probation_ended);
+    println!(
+        "  held recommendations ended at their end of validity [PTY_VALIDITY]: {}",
+        s.recommendation_expired
+    );
+    println!(
+        "  six-month lapses flagged, dues [STD_LAPSE]: {}",
+        s.lapse_dues
+    );
+    println!(
+        "  six-month lapses flagged, organisational life [STD_LAPSE]: {}",
+        s.lapse_life
+    );
 }
 
 fn print_relation(out: &RelationOutcome) {
@@ -2159,6 +2781,32 @@ fn print_demo(s: &tuanji_engine::demo::DemoSummary) {
     println!(
         "relations: {} transitions in {:.2} s; wall time {:.2} s",
         s.relation_transitions, s.relation_seconds, s.wall_seconds
+    );
+    let st = &s.standing;
+    println!(
+        "standing: {} probation(s) [STD_PROBATION], {} withdrawal(s) [STD_WITHDRAW], {} post(s), {} organisational life record(s)",
+        st.probations, st.withdrawals, st.posts, st.life_records
+    );
+    println!(
+        "dues: {} payment(s), {} yuan [DUE_STUDENT]",
+        st.dues_payments, st.dues_paid_yuan
+    );
+    for (code, n) in &st.refused {
+        println!("  standing refused [{code}]: {n}");
+    }
+    println!(
+        "standing sweep as of {}: {} aged out [STD_AGE_OUT], {} probation(s) ended, {} lapse(s) flagged [STD_LAPSE]",
+        st.sweep.as_of.map_or_else(String::new, |d| d.to_string()),
+        st.sweep.aged_out,
+        st.sweep.probation_ended,
+        st.sweep.lapse_dues + st.sweep.lapse_life
+    );
+    let states: Vec<String> = st.states.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    println!(
+        "members by standing: {}; {} transitions in {:.2} s",
+        states.join(", "),
+        st.transitions,
+        st.seconds
     );
 }
 

@@ -396,9 +396,11 @@ fn admission_story(db: &str, dir: &Path) {
         .iter()
         .map(|e| e["command"].as_str().unwrap_or(""))
         .collect();
-    assert_eq!(commands.len(), 20, "{commands:?}");
+    // 20 admission entries, and the standing opened when the admission reached `admitted` (standing v1 open).
+    assert_eq!(commands.len(), 21, "{commands:?}");
     assert_eq!(commands[0], "apply");
-    assert_eq!(commands[19], "file_archive");
+    assert_eq!(commands[17..19], ["approve", "open"], "{commands:?}");
+    assert_eq!(commands[20], "file_archive");
     assert_eq!(
         log[0]["payload"]["step"]["command"], "apply",
         "payloads print as JSON"

@@ -396,8 +396,30 @@ fn relation_story(db: &str, dir: &Path) {
         (Some(1), Some(1)),
         "{s}"
     );
+    // The standing part of the sweep: six members registered this month, nothing due (no age-out, no
+    // probation, dues tracked from the import month).
+    assert_eq!(
+        s["standing"],
+        serde_json::json!({
+            "as_of": "2026-11-30", "examined": 6, "aged_out": 0, "probation_ended": 0,
+            "recommendation_expired": 0, "lapse_dues": 0, "lapse_life": 0, "entries": 0,
+        }),
+        "{s}"
+    );
     let s = json(&ok(db, &["sweep", "--as-of", "2026-11-30", "--json"]));
     assert_eq!(s["entries"], 0, "{s}");
+    assert_eq!(s["standing"]["entries"], 0, "{s}");
+    let text = ok(db, &["sweep", "--as-of", "2026-11-30"]);
+    assert!(
+        text.starts_with("sweep as of 2026-11-30: 0 log entries written"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "  standing: 6 live member(s) examined\n  members aged out [STD_AGE_OUT]: 0\n"
+        ),
+        "{text}"
+    );
     let l = json(&ok(
         db,
         &[

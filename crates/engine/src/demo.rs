@@ -32,21 +32,41 @@
 //!   `g % 10` 5 or 7 and on last year's members 15, 17 and 18, and an annulment on the first admitted
 //!   graduate with `g % 10` 8: every one is refused.
 //!
+//! Then League standing (团籍) and dues (团费), DOMAIN.md "Standing (§2)" ([`StandingSummary`]):
+//!
+//! - The employer's branch [`EMPLOYER_BRANCH`] registers [`EMPLOYEES`] older members from its company
+//!   register on [`EMPLOYER_REGISTER_DATE`] (2026-03-02; members since 2013-05-04), born in 1998 and 1999, so
+//!   that some turn 28 during the year (STD_AGE_OUT). Employee 2 takes the branch secretary post on
+//!   2026-04-01 and is kept on past 28; employees 2, 4 and 5 attend organisational life every month from March
+//!   to November and pay salaried dues (3.00 yuan a month) for 2026-03 to 2026-11 on 2026-11-20.
+//! - Every legacy member of the twelve non-graduating classes pays reduced dues (0.20 yuan a month) for two
+//!   months from the current month on [`SWEEP_DATE`] (their dues are tracked from the import month).
+//! - Probation (留团察看, STD_PROBATION): legacy member 0 of 高二(1)–(3) for 6 months from 2026-05-20 (over on
+//!   2026-11-20), of 高二(4)–(6) for 12 months from 2026-11-10; each decided by the class's branch meeting and
+//!   approved by the senior-high committee. A 9-month probation is refused (STD_PROBATION).
+//! - Withdrawal (退团, STD_WITHDRAW): legacy member 1 of 初二(1) asks in writing on 2026-10-30; the branch
+//!   meeting agrees on 2026-11-06, recorded with the junior-high committee on 2026-11-09.
+//! - The standing sweep as of [`SWEEP_DATE`]: employees 0, 1 and 3 age out on their 28th birthdays, the three
+//!   6-month probations end on 2026-11-20; no lapse is flagged.
+//!
 //! Deterministic for a seed: the same seed gives the same summary (except timings).
 
 use crate::admission::AdmissionCommand;
 use crate::orgs::Progress;
 use crate::quota::QuotaReport;
 use crate::relation::{RelationCommand, SweepReport};
+use crate::standing::{StandingCommand, StandingSweepReport};
 use crate::{Actor, Engine, EngineError, EngineResult};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::time::Instant;
+use tuanji_domain::dues::{format_yuan, YearMonth};
 use tuanji_domain::{check_character, Date, RuleCode, SchoolLevel};
 use tuanji_import::generator::{generate, to_roster_csv, GeneratorConfig};
 use tuanji_store::{Store, StoreTx, TransferFilter};
 use tuanji_workflow::relation::{Destination, Initiator, RetentionReason};
+use tuanji_workflow::standing::{BranchMeeting, Decision, DuesCategory, PostKind};
 
 /// The county the demo schools belong to: 北京市海淀区.
 pub const DEMO_COUNTY: &str = "110108";
@@ -84,6 +104,19 @@ pub const TOWNSHIP_BRANCH: &str = "110108011-B1";
 /// relation part the mobile-member branch, last year's class, the university and its branch, the employer and
 /// its branch, and the township's branch.
 pub const DEMO_ORGS: i64 = 2 + 24 + 7;
+/// Members the employer's branch registers from its company register (see the module documentation).
+pub const EMPLOYEES: usize = 6;
+/// The day the employer's register is imported: 2026-03-02.
+pub const EMPLOYER_REGISTER_DATE: (i32, u32, u32) = (2026, 3, 2);
+/// Birth dates of the [`EMPLOYEES`]: 0, 1 and 3 turn 28 before [`SWEEP_DATE`]; 2 holds a post.
+const EMPLOYEE_BIRTHS: [(i32, u32, u32); EMPLOYEES] = [
+    (1998, 5, 10),
+    (1998, 7, 20),
+    (1998, 8, 15),
+    (1998, 9, 30),
+    (1998, 12, 10),
+    (1999, 3, 10),
+];
 /// The date of the demo's sweep (TRF_TIMEOUT, TRF_LOST_CONTACT): 2026-11-30, the last day the demo uses.
 pub const SWEEP_DATE: (i32, u32, u32) = (2026, 11, 30);
 
@@ -128,6 +161,35 @@ pub struct TransferCounts {
     pub cancelled: i64,
     /// Open and marked overdue by the sweep (TRF_TIMEOUT); also counted in `open`.
     pub overdue: i64,
+}
+
+/// What the standing part of the demo did (团籍 and 团费).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StandingSummary {
+    /// Members put on probation (STD_PROBATION).
+    pub probations: usize,
+    /// Withdrawals (STD_WITHDRAW).
+    pub withdrawals: usize,
+    /// League posts assigned (STD_AGE_OUT keeps their holders on).
+    pub posts: usize,
+    /// Organisational life recorded (member-months, STD_LAPSE).
+    pub life_records: usize,
+    /// Dues payments recorded (DUE_STUDENT).
+    pub dues_payments: usize,
+    /// Total dues paid, in fen.
+    pub dues_paid_fen: u64,
+    /// Total dues paid, in yuan (`"105.00"`).
+    pub dues_paid_yuan: String,
+    /// Standing commands refused, by rule code.
+    pub refused: BTreeMap<String, usize>,
+    /// The standing sweep as of [`SWEEP_DATE`].
+    pub sweep: StandingSweepReport,
+    /// Members per standing state at the end of the demo (members with a standing instance).
+    pub states: BTreeMap<String, i64>,
+    /// Log entries written by the standing part (the employer's register included).
+    pub transitions: i64,
+    /// Seconds for the standing part.
+    pub seconds: f64,
 }
 
 /// What the demo did.
@@ -180,6 +242,8 @@ pub struct DemoSummary {
     pub relation_transitions: i64,
     /// Seconds for the relation part (organisations and last year's class included).
     pub relation_seconds: f64,
+    /// League standing and dues.
+    pub standing: StandingSummary,
     /// Seconds for the whole demo.
     pub wall_seconds: f64,
 }
@@ -794,6 +858,7 @@ impl<S: Store> Engine<S> {
         let rel = self
             .demo_relations(&graduating, &admitted_set, progress)
             .await?;
+        let standing = self.demo_standing(&branches, progress).await?;
         let organisations = {
             let mut tx = self.store().begin_read().await?;
             tx.org_count().await?
@@ -822,6 +887,7 @@ impl<S: Store> Engine<S> {
             deletions_refused: rel.deletions_refused,
             relation_transitions: rel.transitions,
             relation_seconds: rel.seconds,
+            standing,
             wall_seconds: wall.elapsed().as_secs_f64(),
         })
     }
@@ -1151,6 +1217,190 @@ impl<S: Store> Engine<S> {
             transitions,
             seconds: started.elapsed().as_secs_f64(),
         })
+    }
+
+    /// The standing part of the demo (see the module documentation): the employer's register, posts,
+    /// organisational life, dues, probations, a withdrawal and the standing sweep.
+    async fn demo_standing(
+        &self,
+        branches: &[Branch],
+        progress: Progress<'_>,
+    ) -> EngineResult<StandingSummary> {
+        let started = Instant::now();
+        let log_before = self.log_len().await?;
+        let secretary = Actor {
+            name: "demo-branch-secretary".into(),
+            role: Some("branch_secretary".into()),
+        };
+        let committee = Actor {
+            name: "demo-committee-admin".into(),
+            role: Some("committee_admin".into()),
+        };
+        let system = Actor {
+            name: "demo-sweep".into(),
+            role: Some("system_admin".into()),
+        };
+        let mut summary = StandingSummary {
+            probations: 0,
+            withdrawals: 0,
+            posts: 0,
+            life_records: 0,
+            dues_payments: 0,
+            dues_paid_fen: 0,
+            dues_paid_yuan: String::new(),
+            refused: BTreeMap::new(),
+            sweep: StandingSweepReport::default(),
+            states: BTreeMap::new(),
+            transitions: 0,
+            seconds: 0.0,
+        };
+        let meeting = |date: Date, org: &str| Decision {
+            meeting: BranchMeeting {
+                date,
+                entitled: 30,
+                present: 26,
+                yes: 24,
+                no: 1,
+                abstain: 1,
+            },
+            approved_by: org.to_owned(),
+            approved_on: date,
+        };
+
+        // The employer's register, imported in March: some of its members turn 28 this year.
+        let mut roster = String::from("姓名,公民身份号码,入团日期,团员编号,留团察看至\n");
+        let employees: Vec<String> = EMPLOYEE_BIRTHS
+            .iter()
+            .enumerate()
+            .map(|(i, &(y, m, day))| legacy_id("110105", d(y, m, day), 700 + i as u32))
+            .collect();
+        for (i, rid) in employees.iter().enumerate() {
+            roster.push_str(&format!("职工团员{i},{rid},2013-05-04,,\n"));
+        }
+        let (y, m, day) = EMPLOYER_REGISTER_DATE;
+        self.clone()
+            .with_today(d(y, m, day))
+            .import_roster(&committee, EMPLOYER_BRANCH, roster.as_bytes(), false)
+            .await?;
+        let post = StandingCommand::AssignPost {
+            date: d(2026, 4, 1),
+            post: PostKind::Secretary,
+            org: EMPLOYER_BRANCH.to_owned(),
+        };
+        self.standing(&committee, &employees[2], &post).await?;
+        summary.posts += 1;
+        for month in 3..=11 {
+            for k in [2, 4, 5] {
+                let life = StandingCommand::RecordLife {
+                    date: d(2026, month, 15),
+                    note: "主题团日".into(),
+                };
+                self.standing(&secretary, &employees[k], &life).await?;
+                summary.life_records += 1;
+            }
+        }
+        let first =
+            YearMonth::new(2026, 3).map_err(|e| EngineError::Input(format!("month {}", e.0)))?;
+        for k in [2, 4, 5] {
+            let dues = StandingCommand::RecordDues {
+                date: d(2026, 11, 20),
+                first,
+                months: 9,
+                amount_fen: 2700,
+                category: DuesCategory::Salaried,
+            };
+            self.standing(&secretary, &employees[k], &dues).await?;
+            summary.dues_payments += 1;
+            summary.dues_paid_fen += 2700;
+        }
+        progress("standing", 1, 4);
+
+        // Students' dues: the legacy members of the non-graduating classes, two months from this month.
+        let as_of = d(SWEEP_DATE.0, SWEEP_DATE.1, SWEEP_DATE.2);
+        let this_month = YearMonth::of(self.today());
+        for b in branches.iter().filter(|b| !b.graduating) {
+            for rid in &b.members {
+                let dues = StandingCommand::RecordDues {
+                    date: as_of,
+                    first: this_month,
+                    months: 2,
+                    amount_fen: 40,
+                    category: DuesCategory::Reduced,
+                };
+                self.standing(&secretary, rid, &dues).await?;
+                summary.dues_payments += 1;
+                summary.dues_paid_fen += 40;
+            }
+        }
+        summary.dues_paid_yuan = format_yuan(summary.dues_paid_fen);
+        progress("standing", 2, 4);
+
+        // Probation in the senior-high non-graduating classes, decided by the branch, approved by the school.
+        let senior: Vec<&Branch> = branches
+            .iter()
+            .filter(|b| !b.graduating && b.level == SchoolLevel::SeniorHigh)
+            .collect();
+        for (i, b) in senior.iter().enumerate() {
+            let (date, months) = if i < 3 {
+                (d(2026, 5, 20), 6)
+            } else {
+                (d(2026, 11, 10), 12)
+            };
+            if i == 3 {
+                // A 9-month probation is not one the Constitution knows.
+                let wrong = StandingCommand::PutOnProbation {
+                    date,
+                    months: 9,
+                    decision: meeting(date, b.committee),
+                    reason: "多次无故不参加组织生活".into(),
+                };
+                match self.standing(&committee, &b.members[0], &wrong).await {
+                    Err(EngineError::Rule(v)) => {
+                        *summary
+                            .refused
+                            .entry(v.code.as_str().to_owned())
+                            .or_insert(0) += 1;
+                    }
+                    Err(e) => return Err(e),
+                    Ok(_) => {
+                        return Err(EngineError::Input(
+                            "the demo's 9-month probation was accepted".into(),
+                        ))
+                    }
+                }
+            }
+            let cmd = StandingCommand::PutOnProbation {
+                date,
+                months,
+                decision: meeting(date, b.committee),
+                reason: "多次无故不参加组织生活".into(),
+            };
+            self.standing(&committee, &b.members[0], &cmd).await?;
+            summary.probations += 1;
+        }
+        // A withdrawal in 初二(1).
+        if let Some(b) = branches
+            .iter()
+            .find(|b| !b.graduating && b.level == SchoolLevel::JuniorHigh)
+        {
+            let mut decision = meeting(d(2026, 11, 6), b.committee);
+            decision.approved_on = d(2026, 11, 9);
+            let cmd = StandingCommand::Withdraw {
+                date: d(2026, 11, 9),
+                request_date: d(2026, 10, 30),
+                decision,
+            };
+            self.standing(&committee, &b.members[1], &cmd).await?;
+            summary.withdrawals += 1;
+        }
+        progress("standing", 3, 4);
+
+        summary.sweep = self.standing_sweep(&system, as_of, progress).await?;
+        summary.states = self.standing_counts().await?.into_iter().collect();
+        summary.transitions = self.log_len().await? - log_before;
+        summary.seconds = started.elapsed().as_secs_f64();
+        progress("standing", 4, 4);
+        Ok(summary)
     }
 
     /// A relation command of the demo; any refusal is an error (the scenario is built not to meet one).
