@@ -1706,6 +1706,7 @@ async fn audit<S: tuanji_store::Store>(
             select,
             format,
             out,
+            force,
             unmasked,
         } => {
             let format = match format {
