@@ -905,19 +905,20 @@ impl<S: Store> Engine<S> {
         })
     }
 
-    /// The date the member was advised to withdraw (EVL_UNQUALIFIED), from the evaluation rounds of the
-    /// member's branch (the latest advice).
+    /// The date the member was advised to withdraw (EVL_UNQUALIFIED): the latest advice in the approved
+    /// evaluation rounds that grade the member (`evaluation_rounds`, where the evaluation machine keeps its
+    /// rounds; advice is given only after approval).
+    ///
+    /// Errors: [`EngineError::Store`], a corrupt round included.
     async fn advised_on(&self, tx: &mut S::Tx, live: &Live) -> EngineResult<Option<Date>> {
-        let rounds = tx
-            .live_instances_at("evaluation", live.member.branch_id, &[])
-            .await?;
         let mut advised = None;
-        for r in rounds {
-            if let Ok(d) =
-                serde_json::from_str::<tuanji_workflow::evaluation::EvaluationData>(&r.data)
-            {
-                advised = advised.max(d.advised_on(live.person.id));
-            }
+        for id in tx.graded_rounds(live.person.id).await? {
+            let Some(r) = tx.evaluation_by_id(id).await? else {
+                return Err(corrupt(format!("evaluation round {id} is missing")));
+            };
+            let d: tuanji_workflow::evaluation::EvaluationData = serde_json::from_str(&r.data)
+                .map_err(|e| corrupt(format!("evaluation round {id}: {e}")))?;
+            advised = advised.max(d.advised_on(live.person.id));
         }
         Ok(advised)
     }
