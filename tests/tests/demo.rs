@@ -5,6 +5,8 @@
 //! (ADM_QUOTA_EXHAUSTED) applied in the demo's order. The relation part (graduation, transfers, the sweep, the
 //! refused deletions) is modelled the same way from the scenario published in `tuanji_engine::demo`: last
 //! year's class has a fixed fate per member, this year's senior-high graduates one by their position `g % 10`.
+//! Standing, annual evaluation and Party recommendation happen among legacy members and employees whose number
+//! does not depend on the seed: their counts are constants of the scenario.
 
 use std::collections::BTreeMap;
 use tuanji_engine::demo::{
@@ -321,8 +323,17 @@ both_backends!(
             st.refused,
             BTreeMap::from([("STD_PROBATION".to_owned(), 1)])
         );
-        let live = st.states.get("member").copied().unwrap_or(0)
-            + st.states.get("on_probation").copied().unwrap_or(0);
+        // The standing states are read at the end of the demo: the members recommended to the Party after the
+        // standing sweep were members then.
+        let live = [
+            "member",
+            "on_probation",
+            "recommended_for_party",
+            "party_member",
+        ]
+        .iter()
+        .map(|k| st.states.get(*k).copied().unwrap_or(0))
+        .sum::<i64>();
         assert_eq!(
             st.sweep,
             tuanji_engine::standing::StandingSweepReport {
@@ -342,6 +353,75 @@ both_backends!(
         assert_eq!(st.states.get("withdrawn"), Some(&1), "{:?}", st.states);
         // 6 employees registered, 1 post, 27 life, 63 dues, 6 probations, 1 withdrawal, 6 sweep entries.
         assert_eq!(st.transitions, 6 + 1 + 27 + 63 + 6 + 1 + 6);
+        // Recommended (高二(1) m2, 高二(3) m1, 高二(5) m3) and accepted by the Party (高二(1) m1); 高二(2) m1 was
+        // recommended and declined, back to `member`.
+        assert_eq!(
+            st.states.get("recommended_for_party"),
+            Some(&3),
+            "{:?}",
+            st.states
+        );
+        assert_eq!(st.states.get("party_member"), Some(&1), "{:?}", st.states);
+
+        // Annual evaluation (the scenario of `tuanji_engine::demo`): the 2025 rounds of 高二(1)–(6), five legacy
+        // members each; one round refused for 2 of 5 excellent and one for 3 of 5 present (EVL_GRADES).
+        let ev = &s.evaluation;
+        assert_eq!(
+            (
+                ev.year,
+                ev.rounds,
+                ev.amendments,
+                ev.approvals,
+                ev.reevaluations
+            ),
+            (2025, 6, 1, 6, 1)
+        );
+        assert_eq!(ev.refused, BTreeMap::from([("EVL_GRADES".to_owned(), 2)]));
+        // One excellent per class; basically qualified: 高二(1), (2) and (4)'s m4 and 高二(2)'s re-evaluated m3
+        // (高二(6)'s m4 amended to qualified); nobody unqualified once re-evaluated.
+        assert_eq!(
+            ev.grades,
+            BTreeMap::from([
+                ("basically_qualified".to_owned(), 4),
+                ("excellent".to_owned(), 6),
+                ("qualified".to_owned(), 20),
+                ("unqualified".to_owned(), 0),
+            ])
+        );
+        // Closed: 高二(1) and (3) with nobody pending, 高二(2) after the re-evaluation; (4)–(6) approved.
+        assert_eq!(
+            ev.states,
+            BTreeMap::from([("approved".to_owned(), 3), ("closed".to_owned(), 3)])
+        );
+        // 6 records, 1 amendment, 6 approvals, 1 re-evaluation, 3 closings.
+        assert_eq!(ev.transitions, 6 + 1 + 6 + 1 + 3);
+
+        // Party recommendation: 8 nominations, 7 votes passed (高二(1) m2's first refused, PTY_SHARE, then passed
+        // in November; 高二(6) m3 only nominated), 5 recommendations.
+        let pt = &s.party;
+        assert_eq!((pt.nominations, pt.votes, pt.recommendations), (8, 7, 5));
+        assert_eq!(
+            pt.refused,
+            BTreeMap::from([
+                ("EVL_GRADES".to_owned(), 1),
+                ("PTY_SHARE".to_owned(), 1),
+                ("STD_PROBATION".to_owned(), 1),
+            ])
+        );
+        assert_eq!(
+            pt.states,
+            BTreeMap::from([
+                ("accepted_by_party".to_owned(), 1),
+                ("cancelled".to_owned(), 1),
+                ("declined".to_owned(), 1),
+                ("nominated".to_owned(), 1),
+                ("publicised".to_owned(), 1),
+                ("recommended".to_owned(), 3),
+            ])
+        );
+        // 8 nominations, 7 votes, 7 publicities, 5 recommendations, 1 accept, 1 decline, 1 cancel; the standing
+        // follows: 5 `recommend`, 1 `join_party`, 1 `end_recommendation`.
+        assert_eq!(pt.transitions, 8 + 7 + 7 + 5 + 1 + 1 + 1 + (5 + 1 + 1));
         // The unanswered transfer is escalated to the street committee's superior, 海淀区.
         let overdue = with_engine!(app.engine(), e => e.transfer_list("110108", false, false, true, true).await)
             .expect("overdue transfers");

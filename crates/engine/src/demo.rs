@@ -49,10 +49,36 @@
 //! - The standing sweep as of [`SWEEP_DATE`]: employees 0, 1 and 3 age out on their 28th birthdays, the three
 //!   6-month probations end on 2026-11-20; no lapse is flagged.
 //!
+//! Then the annual evaluation (团员教育评议) of [`EVALUATION_YEAR`] and Party recommendation (推优入党), DOMAIN.md
+//! "Evaluation and dues (§7, §8)" and "Party recommendation (§5)" ([`EvaluationSummary`], [`PartySummary`]).
+//! The six senior-high non-graduating classes 高二(1)–(6) are numbered `n` from 1; their five legacy members
+//! (admitted 2025-05-04, born January to May 2008, member 4 on probation) are `m0`–`m4`:
+//!
+//! - Each class records its 2025 round in January 2026 (5 members on the meeting date, at least 4 present,
+//!   every member graded, at most one excellent: EVL_GRADES) and the senior-high committee approves all six on
+//!   2026-01-20. Refused first (EVL_GRADES): 高二(2)'s round with two excellent of five, and 高二(5)'s meeting
+//!   with 3 of 5 present (it meets again the next day). 高二(6) amends a grade before the approval.
+//!   高二(2)'s `m3` is graded unqualified, re-evaluated basically qualified on 2026-05-12 (EVL_UNQUALIFIED), and
+//!   the round closes; 高二(1) and (3) close on 2026-01-25 with nobody pending; (4)–(6) stay approved.
+//! - Recommendations (each nominated by the branch; voted at the branch general meeting by secret ballot, the
+//!   voting-entitled members on the date present but one in ten, one abstaining and the others for, PTY_MEETING;
+//!   publicised for 5 working days; recommended by the senior-high committee): 高二(1) `m1` (nominated 2026-09-07, voted 09-10, publicised 09-11, recommended
+//!   09-21) is accepted by the Party on 2026-11-16 (standing `party_member`); 高二(2) `m1` the same, declined
+//!   on 2026-11-16 (standing back to `member`); 高二(3) `m1` and 高二(5) `m3` the same, still recommended;
+//!   高二(4) `m2` cancelled during publicity on 2026-09-15 (an objection upheld).
+//! - 高二(1) `m2`, nominated with `m1`, is refused at the vote of 2026-09-10 (PTY_SHARE: 5 members, at most 1
+//!   recommendation under way); once `m1` is accepted the branch votes again on 2026-11-17, publicises from
+//!   11-18 and recommends on 11-26. Also refused: nominating 高二(2) `m3` (EVL_GRADES: basically qualified
+//!   after re-evaluation, qualified required) and 高二(3) `m4` (STD_PROBATION).
+//! - 高二(6) `m1` is nominated on 2026-11-20, voted 11-24 and in publicity from 11-25 (to 12-01); `m3` is
+//!   nominated on 2026-11-27.
+//!
 //! Deterministic for a seed: the same seed gives the same summary (except timings).
 
 use crate::admission::AdmissionCommand;
+use crate::evaluation::EvaluationCommand;
 use crate::orgs::Progress;
+use crate::party::PartyCommand;
 use crate::quota::QuotaReport;
 use crate::relation::{RelationCommand, SweepReport};
 use crate::standing::{StandingCommand, StandingSweepReport};
@@ -65,6 +91,7 @@ use tuanji_domain::dues::{format_yuan, YearMonth};
 use tuanji_domain::{check_character, Date, RuleCode, SchoolLevel};
 use tuanji_import::generator::{generate, to_roster_csv, GeneratorConfig};
 use tuanji_store::{Store, StoreTx, TransferFilter};
+use tuanji_workflow::evaluation::Grade;
 use tuanji_workflow::relation::{Destination, Initiator, RetentionReason};
 use tuanji_workflow::standing::{BranchMeeting, Decision, DuesCategory, PostKind};
 
@@ -119,6 +146,25 @@ const EMPLOYEE_BIRTHS: [(i32, u32, u32); EMPLOYEES] = [
 ];
 /// The date of the demo's sweep (TRF_TIMEOUT, TRF_LOST_CONTACT): 2026-11-30, the last day the demo uses.
 pub const SWEEP_DATE: (i32, u32, u32) = (2026, 11, 30);
+/// The year of the demo's annual evaluation rounds (held in January 2026).
+pub const EVALUATION_YEAR: i32 = 2025;
+/// Evaluation rounds the demo records: one per senior-high non-graduating class (高二(1)–(6)).
+pub const EVALUATION_ROUNDS: usize = 6;
+/// The grades of the legacy members `m0`–`m4` of 高二(1)–(6) as each round is recorded (高二(6)'s `m4` is
+/// amended to qualified before the approval; 高二(2)'s `m3` is re-evaluated basically qualified).
+const ROUND_GRADES: [[Grade; 5]; EVALUATION_ROUNDS] = {
+    use Grade::{BasicallyQualified as B, Excellent as E, Qualified as Q, Unqualified as U};
+    [
+        [Q, E, Q, Q, B],
+        [Q, Q, E, U, B],
+        [Q, E, Q, Q, Q],
+        [Q, Q, E, Q, B],
+        [Q, Q, Q, E, Q],
+        [Q, E, Q, Q, B],
+    ]
+};
+/// Members present at each class's evaluation meeting (of 5).
+const ROUND_PRESENT: [u32; EVALUATION_ROUNDS] = [5, 5, 4, 5, 5, 5];
 
 /// Demo settings.
 #[derive(Debug, Clone)]
@@ -192,6 +238,53 @@ pub struct StandingSummary {
     pub seconds: f64,
 }
 
+/// What the annual evaluation part of the demo did (团员教育评议, EVL_GRADES, EVL_UNQUALIFIED).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvaluationSummary {
+    /// The evaluated year ([`EVALUATION_YEAR`]).
+    pub year: i32,
+    /// Rounds recorded (one per branch and year).
+    pub rounds: usize,
+    /// Rounds amended before their approval.
+    pub amendments: usize,
+    /// Rounds approved by the superior committee.
+    pub approvals: usize,
+    /// Unqualified members re-evaluated (EVL_UNQUALIFIED).
+    pub reevaluations: usize,
+    /// Members per grade that stands at the end of the demo (the re-evaluation's if any), over every round:
+    /// `{"excellent": 5, "qualified": 19, …}` (every grade listed).
+    pub grades: BTreeMap<String, usize>,
+    /// Evaluation commands refused, by rule code.
+    pub refused: BTreeMap<String, usize>,
+    /// Rounds per state at the end of the demo (`recorded`, `approved`, `closed`).
+    pub states: BTreeMap<String, i64>,
+    /// Log entries written by the evaluation part.
+    pub transitions: i64,
+    /// Seconds for the evaluation part.
+    pub seconds: f64,
+}
+
+/// What the Party recommendation part of the demo did (推优入党, PTY_*).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PartySummary {
+    /// Members nominated by their branch.
+    pub nominations: usize,
+    /// Branch general meetings that passed a nomination (secret ballot, PTY_MEETING).
+    pub votes: usize,
+    /// Members recommended to the Party organisation (PTY_VALIDITY: valid 24 months).
+    pub recommendations: usize,
+    /// Party recommendation commands refused, by rule code.
+    pub refused: BTreeMap<String, usize>,
+    /// Recommendations per state at the end of the demo (`nominated`, `branch_voted`, `publicised`,
+    /// `recommended`, `accepted_by_party`, `declined`, `expired`, `cancelled`).
+    pub states: BTreeMap<String, i64>,
+    /// Log entries written by the Party part, the standing entries that follow `recommend`, `accept` and
+    /// `decline` included.
+    pub transitions: i64,
+    /// Seconds for the Party part.
+    pub seconds: f64,
+}
+
 /// What the demo did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DemoSummary {
@@ -242,8 +335,12 @@ pub struct DemoSummary {
     pub relation_transitions: i64,
     /// Seconds for the relation part (organisations and last year's class included).
     pub relation_seconds: f64,
-    /// League standing and dues.
+    /// League standing and dues; its `states` are read at the end of the demo, after the Party part.
     pub standing: StandingSummary,
+    /// Annual evaluation rounds.
+    pub evaluation: EvaluationSummary,
+    /// Party recommendations.
+    pub party: PartySummary,
     /// Seconds for the whole demo.
     pub wall_seconds: f64,
 }
@@ -339,6 +436,31 @@ fn retain(date: Date, reason: RetentionReason) -> RelationCommand {
         date,
         reason,
         branch: None,
+    }
+}
+
+/// A refusal the demo stages: counted in `refused` under its rule code, which must be `code`; an acceptance or
+/// another error is an error of the demo.
+fn staged<T>(
+    r: EngineResult<T>,
+    code: RuleCode,
+    refused: &mut BTreeMap<String, usize>,
+    what: &str,
+) -> EngineResult<()> {
+    match r {
+        Err(EngineError::Rule(v)) if v.code == code => {
+            *refused.entry(v.code.as_str().to_owned()).or_insert(0) += 1;
+            Ok(())
+        }
+        Err(EngineError::Rule(v)) => Err(EngineError::Input(format!(
+            "the demo's {what} was refused with {} instead of {code}: {}",
+            v.code.as_str(),
+            v.message
+        ))),
+        Err(e) => Err(e),
+        Ok(_) => Err(EngineError::Input(format!(
+            "the demo's {what} was accepted"
+        ))),
     }
 }
 
@@ -858,7 +980,15 @@ impl<S: Store> Engine<S> {
         let rel = self
             .demo_relations(&graduating, &admitted_set, progress)
             .await?;
-        let standing = self.demo_standing(&branches, progress).await?;
+        let mut standing = self.demo_standing(&branches, progress).await?;
+        let senior: Vec<&Branch> = branches
+            .iter()
+            .filter(|b| !b.graduating && b.level == SchoolLevel::SeniorHigh)
+            .collect();
+        let evaluation = self.demo_evaluation(&senior, progress).await?;
+        let party = self.demo_party(&senior, progress).await?;
+        // Recommended and accepted members changed standing after the standing part.
+        standing.states = self.standing_counts().await?.into_iter().collect();
         let organisations = {
             let mut tx = self.store().begin_read().await?;
             tx.org_count().await?
@@ -888,6 +1018,8 @@ impl<S: Store> Engine<S> {
             relation_transitions: rel.transitions,
             relation_seconds: rel.seconds,
             standing,
+            evaluation,
+            party,
             wall_seconds: wall.elapsed().as_secs_f64(),
         })
     }
@@ -1401,6 +1533,417 @@ impl<S: Store> Engine<S> {
         summary.seconds = started.elapsed().as_secs_f64();
         progress("standing", 4, 4);
         Ok(summary)
+    }
+
+    /// The evaluation part of the demo (see the module documentation): the [`EVALUATION_YEAR`] rounds of the
+    /// `senior` non-graduating classes (高二(1)–(6), in order), their approval, a re-evaluation and closings.
+    async fn demo_evaluation(
+        &self,
+        senior: &[&Branch],
+        progress: Progress<'_>,
+    ) -> EngineResult<EvaluationSummary> {
+        let started = Instant::now();
+        let log_before = self.log_len().await?;
+        let secretary = Actor {
+            name: "demo-branch-secretary".into(),
+            role: Some("branch_secretary".into()),
+        };
+        let committee = Actor {
+            name: "demo-committee-admin".into(),
+            role: Some("committee_admin".into()),
+        };
+        let year = EVALUATION_YEAR;
+        let mut summary = EvaluationSummary {
+            year,
+            rounds: 0,
+            amendments: 0,
+            approvals: 0,
+            reevaluations: 0,
+            grades: BTreeMap::new(),
+            refused: BTreeMap::new(),
+            states: BTreeMap::new(),
+            transitions: 0,
+            seconds: 0.0,
+        };
+        let total = senior.len() as u64;
+        for (i, b) in senior.iter().take(EVALUATION_ROUNDS).enumerate() {
+            progress("evaluation", i as u64, total);
+            let grades_of = |grades: &[Grade; 5]| -> Vec<(String, Grade)> {
+                b.members
+                    .iter()
+                    .cloned()
+                    .zip(grades.iter().copied())
+                    .collect()
+            };
+            let date = d(2026, 1, 12 + i as u32 / 2);
+            let record = |date: Date, present: u32, grades: Vec<(String, Grade)>| {
+                EvaluationCommand::Record {
+                    date,
+                    present,
+                    grades,
+                }
+            };
+            match i {
+                1 => {
+                    // Two excellent of five: more than 30 %.
+                    let mut too_many = ROUND_GRADES[i];
+                    too_many[1] = Grade::Excellent;
+                    let r = self
+                        .evaluation(
+                            &secretary,
+                            &b.code,
+                            year,
+                            &record(date, 5, grades_of(&too_many)),
+                        )
+                        .await;
+                    staged(
+                        r,
+                        RuleCode::EvlGrades,
+                        &mut summary.refused,
+                        "round with 2 of 5 excellent",
+                    )?;
+                }
+                4 => {
+                    // 3 of 5 present is not more than 2/3: the branch meets again the next day.
+                    let r = self
+                        .evaluation(
+                            &secretary,
+                            &b.code,
+                            year,
+                            &record(date, 3, grades_of(&ROUND_GRADES[i])),
+                        )
+                        .await;
+                    staged(
+                        r,
+                        RuleCode::EvlGrades,
+                        &mut summary.refused,
+                        "meeting with 3 of 5 present",
+                    )?;
+                }
+                _ => {}
+            }
+            let date = if i == 4 {
+                date + chrono::Days::new(1)
+            } else {
+                date
+            };
+            let round = record(date, ROUND_PRESENT[i], grades_of(&ROUND_GRADES[i]));
+            self.evaluation(&secretary, &b.code, year, &round).await?;
+            summary.rounds += 1;
+            if i == 5 {
+                // m4's grade corrected before the approval.
+                let mut corrected = ROUND_GRADES[i];
+                corrected[4] = Grade::Qualified;
+                let amend = EvaluationCommand::Amend {
+                    date,
+                    present: ROUND_PRESENT[i],
+                    grades: grades_of(&corrected),
+                };
+                self.evaluation(&secretary, &b.code, year, &amend).await?;
+                summary.amendments += 1;
+            }
+            let approve = EvaluationCommand::Approve {
+                date: d(2026, 1, 20),
+                org: b.committee.to_owned(),
+            };
+            self.evaluation(&committee, &b.code, year, &approve).await?;
+            summary.approvals += 1;
+            match i {
+                0 | 2 => {
+                    let close = EvaluationCommand::Close {
+                        date: d(2026, 1, 25),
+                    };
+                    self.evaluation(&secretary, &b.code, year, &close).await?;
+                }
+                1 => {
+                    // The unqualified member, re-evaluated after the 3 months EVL_UNQUALIFIED requires.
+                    let again = EvaluationCommand::Reevaluate {
+                        date: d(2026, 5, 12),
+                        member: b.members[3].clone(),
+                        grade: Grade::BasicallyQualified,
+                    };
+                    self.evaluation(&secretary, &b.code, year, &again).await?;
+                    summary.reevaluations += 1;
+                    let close = EvaluationCommand::Close {
+                        date: d(2026, 5, 12),
+                    };
+                    self.evaluation(&secretary, &b.code, year, &close).await?;
+                }
+                _ => {}
+            }
+            let view = self.evaluation_show(&b.code, year).await?;
+            for (grade, n) in view.counts {
+                *summary.grades.entry(grade).or_insert(0) += n;
+            }
+        }
+        progress("evaluation", total, total);
+        summary.states = self.evaluation_state_counts().await?.into_iter().collect();
+        summary.transitions = self.log_len().await? - log_before;
+        summary.seconds = started.elapsed().as_secs_f64();
+        Ok(summary)
+    }
+
+    /// The Party recommendation part of the demo (see the module documentation), in the `senior`
+    /// non-graduating classes (高二(1)–(6), in order) graded by [`Self::demo_evaluation`].
+    async fn demo_party(
+        &self,
+        senior: &[&Branch],
+        progress: Progress<'_>,
+    ) -> EngineResult<PartySummary> {
+        let started = Instant::now();
+        let log_before = self.log_len().await?;
+        let secretary = Actor {
+            name: "demo-branch-secretary".into(),
+            role: Some("branch_secretary".into()),
+        };
+        let committee = Actor {
+            name: "demo-committee-admin".into(),
+            role: Some("committee_admin".into()),
+        };
+        let mut summary = PartySummary {
+            nominations: 0,
+            votes: 0,
+            recommendations: 0,
+            refused: BTreeMap::new(),
+            states: BTreeMap::new(),
+            transitions: 0,
+            seconds: 0.0,
+        };
+        if senior.len() < EVALUATION_ROUNDS {
+            return Err(EngineError::Input(
+                "the demo's Party part needs six senior-high non-graduating classes".into(),
+            ));
+        }
+        let member = |n: usize, k: usize| senior[n - 1].members[k].as_str();
+        let class = |n: usize| senior[n - 1];
+        let party = "中共北京市海淀区实验高级中学委员会";
+        // Nominated 09-07, voted 09-10, publicised from 09-11 (to 09-17), recommended 09-21.
+        let autumn = [
+            d(2026, 9, 7),
+            d(2026, 9, 10),
+            d(2026, 9, 11),
+            d(2026, 9, 21),
+        ];
+
+        // 高二(1) m1, and m2 with it: the branch's share (5 members, 20 %) is one recommendation under way.
+        self.demo_nominate(&secretary, member(1, 1), autumn[0], &mut summary)
+            .await?;
+        self.demo_nominate(&secretary, member(1, 2), autumn[0], &mut summary)
+            .await?;
+        self.demo_vote(&secretary, class(1), member(1, 1), autumn[1], &mut summary)
+            .await?;
+        let vote = self.demo_ballot(class(1), autumn[1]).await?;
+        let r = self.party(&secretary, member(1, 2), &vote).await;
+        staged(
+            r,
+            RuleCode::PtyShare,
+            &mut summary.refused,
+            "second vote in a branch of 5",
+        )?;
+        self.demo_through(
+            &secretary,
+            &committee,
+            class(1),
+            member(1, 1),
+            autumn,
+            &mut summary,
+        )
+        .await?;
+        // Refused nominations: a last grade below qualified, and a member on probation.
+        let r = self
+            .party(
+                &secretary,
+                member(2, 3),
+                &PartyCommand::Nominate { date: autumn[0] },
+            )
+            .await;
+        staged(
+            r,
+            RuleCode::EvlGrades,
+            &mut summary.refused,
+            "nomination of a basically qualified member",
+        )?;
+        let r = self
+            .party(
+                &secretary,
+                member(3, 4),
+                &PartyCommand::Nominate { date: autumn[0] },
+            )
+            .await;
+        staged(
+            r,
+            RuleCode::StdProbation,
+            &mut summary.refused,
+            "nomination of a member on probation",
+        )?;
+        progress("party recommendations", 1, 4);
+
+        for (n, k) in [(2, 1), (3, 1), (5, 3)] {
+            self.demo_nominate(&secretary, member(n, k), autumn[0], &mut summary)
+                .await?;
+            self.demo_vote(&secretary, class(n), member(n, k), autumn[1], &mut summary)
+                .await?;
+            self.demo_through(
+                &secretary,
+                &committee,
+                class(n),
+                member(n, k),
+                autumn,
+                &mut summary,
+            )
+            .await?;
+        }
+        // 高二(4) m2: an objection during publicity is upheld.
+        self.demo_nominate(&secretary, member(4, 2), autumn[0], &mut summary)
+            .await?;
+        self.demo_vote(&secretary, class(4), member(4, 2), autumn[1], &mut summary)
+            .await?;
+        let publicise = PartyCommand::Publicise { date: autumn[2] };
+        self.party(&secretary, member(4, 2), &publicise).await?;
+        let cancel = PartyCommand::Cancel {
+            date: d(2026, 9, 15),
+            reason: "公示期间收到群众反映，经核实情况属实，暂缓推荐".into(),
+        };
+        self.party(&secretary, member(4, 2), &cancel).await?;
+        progress("party recommendations", 2, 4);
+
+        // The Party's answers in November.
+        let accept = PartyCommand::Accept {
+            date: d(2026, 11, 16),
+            party_org: party.into(),
+        };
+        self.party(&committee, member(1, 1), &accept).await?;
+        let decline = PartyCommand::Decline {
+            date: d(2026, 11, 16),
+            party_org: party.into(),
+            reason: "经党组织考察，暂不列为入党积极分子，继续培养".into(),
+        };
+        self.party(&committee, member(2, 1), &decline).await?;
+        // 高二(1)'s share is free again: m2 is voted, publicised from 11-18 (to 11-24), recommended 11-26.
+        self.demo_vote(
+            &secretary,
+            class(1),
+            member(1, 2),
+            d(2026, 11, 17),
+            &mut summary,
+        )
+        .await?;
+        let again = [
+            d(2026, 11, 17),
+            d(2026, 11, 17),
+            d(2026, 11, 18),
+            d(2026, 11, 26),
+        ];
+        self.demo_through(
+            &secretary,
+            &committee,
+            class(1),
+            member(1, 2),
+            again,
+            &mut summary,
+        )
+        .await?;
+        progress("party recommendations", 3, 4);
+
+        // 高二(6): m1 in publicity (from 11-25 to 12-01), m3 just nominated.
+        self.demo_nominate(&secretary, member(6, 1), d(2026, 11, 20), &mut summary)
+            .await?;
+        self.demo_vote(
+            &secretary,
+            class(6),
+            member(6, 1),
+            d(2026, 11, 24),
+            &mut summary,
+        )
+        .await?;
+        let publicise = PartyCommand::Publicise {
+            date: d(2026, 11, 25),
+        };
+        self.party(&secretary, member(6, 1), &publicise).await?;
+        self.demo_nominate(&secretary, member(6, 3), d(2026, 11, 27), &mut summary)
+            .await?;
+
+        summary.states = self.party_state_counts().await?.into_iter().collect();
+        summary.transitions = self.log_len().await? - log_before;
+        summary.seconds = started.elapsed().as_secs_f64();
+        progress("party recommendations", 4, 4);
+        Ok(summary)
+    }
+
+    /// A nomination of the demo on `date`.
+    async fn demo_nominate(
+        &self,
+        secretary: &Actor,
+        member: &str,
+        date: Date,
+        summary: &mut PartySummary,
+    ) -> EngineResult<()> {
+        self.party(secretary, member, &PartyCommand::Nominate { date })
+            .await?;
+        summary.nominations += 1;
+        Ok(())
+    }
+
+    /// A branch general meeting of the demo that passes the nomination of `member` on `date`.
+    async fn demo_vote(
+        &self,
+        secretary: &Actor,
+        branch: &Branch,
+        member: &str,
+        date: Date,
+        summary: &mut PartySummary,
+    ) -> EngineResult<()> {
+        let vote = self.demo_ballot(branch, date).await?;
+        self.party(secretary, member, &vote).await?;
+        summary.votes += 1;
+        Ok(())
+    }
+
+    /// Publicity from `dates[2]` and the senior-high committee's recommendation on `dates[3]` of a member
+    /// whose nomination has passed the branch's vote.
+    async fn demo_through(
+        &self,
+        secretary: &Actor,
+        committee: &Actor,
+        branch: &Branch,
+        member: &str,
+        dates: [Date; 4],
+        summary: &mut PartySummary,
+    ) -> EngineResult<()> {
+        let publicise = PartyCommand::Publicise { date: dates[2] };
+        self.party(secretary, member, &publicise).await?;
+        let recommend = PartyCommand::Recommend {
+            date: dates[3],
+            org: branch.committee.to_owned(),
+        };
+        self.party(committee, member, &recommend).await?;
+        summary.recommendations += 1;
+        Ok(())
+    }
+
+    /// The secret ballot of a branch general meeting on `date` that passes (PTY_MEETING): the branch's
+    /// voting-entitled members on the date (membership started, standing `member`, `recommended_for_party`
+    /// or `party_member`, as the engine counts them) present but one in ten, one abstaining, the others for.
+    async fn demo_ballot(&self, branch: &Branch, date: Date) -> EngineResult<PartyCommand> {
+        const ENTITLED: &[&str] = &["member", "recommended_for_party", "party_member"];
+        let mut tx = self.store().begin_read().await?;
+        let org = self.org_in(&mut tx, &branch.code).await?;
+        let entitled = tx
+            .members_of_branch(org.id)
+            .await?
+            .iter()
+            .filter(|m| m.membership_date <= date && ENTITLED.contains(&m.standing.as_str()))
+            .count();
+        let entitled = u32::try_from(entitled).unwrap_or(u32::MAX);
+        let present = entitled - entitled / 10;
+        Ok(PartyCommand::Vote {
+            date,
+            entitled: Some(entitled),
+            present,
+            yes: present.saturating_sub(1),
+            no: 0,
+            abstain: u32::from(present > 0),
+        })
     }
 
     /// A relation command of the demo; any refusal is an error (the scenario is built not to meet one).
