@@ -922,7 +922,10 @@ impl TestApp {
         let v = expect_ok(self.standing_show(who).await, "standing show");
         let m = expect_ok(self.member_view(who).await, "member show");
         let projected = m.member.map(|m| m.standing).unwrap_or_default();
-        assert_eq!(projected, v.state, "members.standing follows the standing state");
+        assert_eq!(
+            projected, v.state,
+            "members.standing follows the standing state"
+        );
         v.state
     }
 

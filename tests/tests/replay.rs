@@ -15,7 +15,8 @@ both_backends!(replay_after_a_full_admission_matches, |app| async move {
     assert!(r.differences.is_empty(), "{:?}", r.differences);
     assert!(r.matches);
     assert_eq!(r.entries, 20);
-    assert_eq!(app.log(Some(&a.rid)).await.len(), 20);
+    // The 20 admission steps and the standing opened on admission (standing v1 `open`).
+    assert_eq!(app.log(Some(&a.rid)).await.len(), 21);
     assert_eq!(app.instance(&a.rid).await, ("admitted".to_owned(), 20));
 });
 
@@ -107,8 +108,9 @@ both_backends!(log_chain_is_dense_and_verifies, |app| async move {
         )
         .await;
     let log = app.log(None).await;
-    // 14 legacy members (one with a probation entry), 18 steps up to admission, 15 up to publicity.
-    assert_eq!(log.len(), 14 + 1 + 18 + 15);
+    // 14 legacy members (one with a probation entry), 18 steps up to admission and the standing it opens, 15 up to
+    // publicity.
+    assert_eq!(log.len(), 14 + 1 + 18 + 1 + 15);
     assert_eq!(app.counts().await.log, log.len() as i64);
     let seqs: Vec<i64> = log.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, (1..=log.len() as i64).collect::<Vec<_>>());

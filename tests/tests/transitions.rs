@@ -165,7 +165,12 @@ async fn then_transition(
     if opens_standing {
         let open = log.last().expect("the standing entry");
         assert_eq!(
-            (open.workflow.as_str(), open.from_state.as_str(), open.command.as_str(), open.to_state.as_str()),
+            (
+                open.workflow.as_str(),
+                open.from_state.as_str(),
+                open.command.as_str(),
+                open.to_state.as_str()
+            ),
             ("standing", "new", "open", "member")
         );
     }

@@ -3,18 +3,23 @@
 use serde_json::{Map, Value};
 
 /// Payload keys whose values are personal data, wherever they appear (at any depth): names (`name`, `by`: who held
-/// a talk), resident ID numbers (`resident_id`) and free text written about a person (`note`, `text`, `reason`,
-/// `resolution`), which may name people or describe their circumstances.
+/// a talk, `recorded_by`, `actor`: a principal named in an export's selection), resident ID numbers
+/// (`resident_id`) and free text, which may name people or describe their circumstances (`note`, `text`,
+/// `reason`, `resolution`, `topic`, `summary`).
 ///
 /// They are stored beside the payload, not in it, and enter the leaf only as a salted commitment (`canonical_v2`).
 pub const PERSONAL_KEYS: &[&str] = &[
     "name",
     "by",
+    "recorded_by",
+    "actor",
     "resident_id",
     "note",
     "text",
     "reason",
     "resolution",
+    "topic",
+    "summary",
 ];
 
 /// A stored personal-field object that does not fit its payload.

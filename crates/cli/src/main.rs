@@ -67,7 +67,8 @@ const DATA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/china-di
     about = "Tuanji (团籍): the Communist Youth League membership register"
 )]
 struct Cli {
-    /// Database URL: sqlite://FILE (created if missing) or postgres://USER:PASSWORD@HOST/DB.
+    /// Database URL: sqlite://FILE (created by commands that write; read commands refuse a missing file) or
+    /// postgres://USER:PASSWORD@HOST/DB.
     #[arg(long, env = "TUANJI_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     database_url: String,
     /// Who is acting (recorded in the transition log).
@@ -257,7 +258,7 @@ enum AuditCmd {
         /// A checkpoint the auditor kept (its signed text).
         #[arg(long, requires = "key")]
         trusted: Option<PathBuf>,
-        /// The public key text the trusted checkpoint is signed with.
+        /// File holding the public key the trusted checkpoint is signed with (what `audit keygen` prints).
         #[arg(long, requires = "trusted")]
         key: Option<PathBuf>,
         /// Print JSON.
@@ -276,11 +277,11 @@ enum AuditCmd {
         #[arg(long)]
         force: bool,
     },
-    /// Check an inclusion proof offline with the public key text (no database needed).
+    /// Check an inclusion proof offline with the public key file (no database needed).
     CheckProof {
         /// The proof file.
         file: PathBuf,
-        /// The public key text file.
+        /// File holding the public key (what `audit keygen` prints).
         #[arg(long)]
         key: PathBuf,
     },
@@ -978,7 +979,11 @@ fn read(path: &Path) -> Result<Vec<u8>, Failure> {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_env("TUANJI_LOG"))
+        // Errors, and the engine's warnings (a failed automatic checkpoint), unless TUANJI_LOG says otherwise.
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TUANJI_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error,tuanji_engine=warn")),
+        )
         .with_writer(std::io::stderr)
         .init();
     match run(cli).await {
@@ -1013,7 +1018,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             proof.entry.to_state,
             proof.entry.effective_date,
             cp.size,
-            proof.key_name,
+            proof.key_name, // equal to the name of the key that verified it (check_proof refuses otherwise)
             hex::encode(cp.root)
         );
         return Ok(());
@@ -1603,18 +1608,22 @@ async fn audit<S: tuanji_store::Store>(
     match cmd {
         AuditCmd::Keygen { name, out } => {
             let vkey = e.audit_keygen(&name, &out).await?;
-            println!(
+            // Only the public key on standard output, so `> auditor.pub` captures exactly it.
+            eprintln!(
                 "private key written to {} (mode 0600); keep it outside the database",
                 out.display()
             );
-            println!("public key (give it to auditors):\n{vkey}");
+            eprintln!("public key (give it to auditors):");
+            println!("{vkey}");
         }
         AuditCmd::Checkpoint { key, json } => {
             let c = e.audit_checkpoint(&key, "on_demand").await?;
             if json {
                 print_json(&c)?;
             } else {
-                print!("checkpoint {} of {} entries:\n{}", c.id, c.size, c.note);
+                // Only the signed note on standard output, so `> checkpoint.txt` is a file `--trusted` reads.
+                eprintln!("checkpoint {} of {} entries:", c.id, c.size);
+                print!("{}", c.note);
             }
         }
         AuditCmd::Checkpoints { json } => {
@@ -2809,6 +2818,36 @@ fn print_demo(s: &tuanji_engine::demo::DemoSummary) {
         st.transitions,
         st.seconds
     );
+    let ev = &s.evaluation;
+    let states: Vec<String> = ev.states.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    println!(
+        "evaluation {}: {} round(s), {} amended, {} approved, {} re-evaluated [EVL_UNQUALIFIED]; rounds by state: {}; {} transitions in {:.2} s",
+        ev.year,
+        ev.rounds,
+        ev.amendments,
+        ev.approvals,
+        ev.reevaluations,
+        states.join(", "),
+        ev.transitions,
+        ev.seconds
+    );
+    for (code, n) in &ev.refused {
+        println!("  evaluation refused [{code}]: {n}");
+    }
+    let pt = &s.party;
+    let states: Vec<String> = pt.states.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    println!(
+        "party recommendation: {} nominated, {} voted, {} recommended; recommendations by state: {}; {} transitions in {:.2} s",
+        pt.nominations,
+        pt.votes,
+        pt.recommendations,
+        states.join(", "),
+        pt.transitions,
+        pt.seconds
+    );
+    for (code, n) in &pt.refused {
+        println!("  party refused [{code}]: {n}");
+    }
 }
 
 // ------------------------------------------------------------------ evaluation and Party recommendation

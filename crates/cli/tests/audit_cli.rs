@@ -34,11 +34,12 @@ fn audit_story(db: &str, dir: &Path) {
         db,
         &["audit", "keygen", "--name", "auditor", "--out", &key_s],
     );
-    let vkey = out
-        .lines()
-        .find(|l| l.starts_with("auditor+"))
-        .unwrap_or_else(|| panic!("public key line in {out}"))
-        .to_owned();
+    // Standard output is exactly the public key text.
+    let vkey = out.trim_end().to_owned();
+    assert!(
+        vkey.starts_with("auditor+") && !vkey.contains('\n'),
+        "{out}"
+    );
     let vkey_file = write(dir, "auditor.pub", &vkey);
     // A key name is registered once; a key file is never overwritten.
     let err = refused(
@@ -56,7 +57,25 @@ fn audit_story(db: &str, dir: &Path) {
     );
     assert!(err.contains("exists"), "{err}");
     assert_eq!(std::fs::read(&key).expect("key"), before);
-    ok(db, &["audit", "checkpoint", "--key", &key_s]);
+    // Standard output of a checkpoint is exactly the signed note: the file an auditor keeps for --trusted.
+    let note = ok(db, &["audit", "checkpoint", "--key", &key_s]);
+    assert!(
+        note.starts_with("tuanji.local/transition-log\n1\n"),
+        "{note}"
+    );
+    let trusted = write(dir, "checkpoint.txt", &note);
+    let out = ok(
+        db,
+        &[
+            "audit",
+            "verify",
+            "--trusted",
+            &trusted,
+            "--key",
+            &vkey_file,
+        ],
+    );
+    assert!(out.contains("ok: the log verifies"), "{out}");
     let out = ok(db, &["audit", "verify"]);
     assert!(out.contains("1 entries, 1 checkpoint(s)"), "{out}");
     assert!(out.contains("ok: the log verifies"), "{out}");
@@ -103,7 +122,20 @@ fn audit_story(db: &str, dir: &Path) {
     assert_eq!(out.status.code(), Some(2), "--key needs --trusted");
     // A proof of an entry no checkpoint covers, and a proof that was tampered with.
     let err = refused(db, &["audit", "prove", "--seq", "2"]);
-    assert!(err.contains("entry 2"), "{err}");
+    assert!(
+        err.contains("there is no entry 2: the log has 1 entries"),
+        "{err}"
+    );
+    let renamed = write(
+        dir,
+        "renamed.json",
+        &text.replace("\"key_name\": \"auditor\"", "\"key_name\": \"HAIDIAN\""),
+    );
+    let err = refused(db, &["audit", "check-proof", &renamed, "--key", &vkey_file]);
+    assert!(
+        err.contains("the proof names key `HAIDIAN` but is checked with key `auditor`"),
+        "{err}"
+    );
     let forged = write(
         dir,
         "forged.json",
@@ -157,6 +189,55 @@ fn audit_story(db: &str, dir: &Path) {
         ],
     );
     assert!(err.contains("cannot write"), "{err}");
+    // A name that a spreadsheet would run as a formula is exported as text.
+    ok(
+        db,
+        &[
+            "--actor",
+            "=HYPERLINK(\"http://x\")",
+            "audit",
+            "checkpoint",
+            "--key",
+            &key_s,
+        ],
+    );
+    let roster2 = format!(
+        "姓名,公民身份号码,入团日期,团员编号\n李四,{},2025-05-04,202500000002\n",
+        id("110105", "20080302", "002")
+    );
+    ok(
+        db,
+        &[
+            "--actor",
+            "=HYPERLINK(\"http://x\")",
+            "roster",
+            "import",
+            &write(dir, "roster2.csv", &roster2),
+            "--branch",
+            "S001-G3",
+        ],
+    );
+    let out = ok(
+        db,
+        &[
+            "audit",
+            "export",
+            "--format",
+            "csv",
+            "--workflow",
+            "standing",
+        ],
+    );
+    assert!(
+        out.contains(",\"'=HYPERLINK(\"\"http://x\"\")\",branch_secretary,"),
+        "{out}"
+    );
+    // Entry 2 exists but no checkpoint covers it yet.
+    let err = refused(db, &["audit", "prove", "--seq", "2"]);
+    assert!(
+        err.contains("no checkpoint covers entry 2; take one first"),
+        "{err}"
+    );
     // The log still verifies (masked exports are not logged).
     let out = tuanji(db, &["audit", "verify"]);
     assert_eq!(out.status.code(), Some(0));

@@ -320,6 +320,12 @@ pub fn read_private(path: &Path) -> EngineResult<(String, tuanji_audit::SigningK
     let meta = std::fs::metadata(path).map_err(|e| {
         EngineError::Input(format!("cannot read the key file {}: {e}", path.display()))
     })?;
+    if !meta.is_file() {
+        return Err(EngineError::Input(format!(
+            "the key file {} is not a regular file",
+            path.display()
+        )));
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
@@ -668,6 +674,8 @@ impl<S: Store> Engine<S> {
         let (head, head_chain) = tx.log_head().await?;
         let checkpoints = tx.checkpoints().await?;
         let mut keys: HashMap<String, (String, VerifyingKey)> = HashMap::new();
+        // The last readable seq before a row that no longer decodes, and why it does not.
+        let mut unreadable: Option<(i64, String)> = None;
         let mut report = VerifyReport {
             entries: 0,
             checkpoints: 0,
@@ -719,13 +727,52 @@ impl<S: Store> Engine<S> {
                     break;
                 }
             }
-            let rows = tx
+            // Rows up to an unreadable one are verified first; then the fault is reported at it.
+            if let Some((at, detail)) = &unreadable {
+                if after >= *at {
+                    report.fault = Some(fault(
+                        Some(at + 1),
+                        None,
+                        FaultKind::AlteredField,
+                        format!("the entry after seq {at} cannot be read: {detail}"),
+                    ));
+                    break 'read;
+                }
+            }
+            let limit = unreadable
+                .as_ref()
+                .map_or(BATCH, |(at, _)| (at - after).min(BATCH));
+            let rows = match tx
                 .log(&LogFilter {
                     after_seq: Some(after),
-                    limit: Some(BATCH),
+                    limit: Some(limit),
                     ..LogFilter::default()
                 })
-                .await?;
+                .await
+            {
+                Ok(rows) => rows,
+                Err(e @ StoreError::Database(_)) if unreadable.is_none() => {
+                    // A row whose columns no longer decode: find it, one row at a time.
+                    let mut at = after;
+                    let detail = loop {
+                        let one = tx
+                            .log(&LogFilter {
+                                after_seq: Some(at),
+                                limit: Some(1),
+                                ..LogFilter::default()
+                            })
+                            .await;
+                        match one {
+                            Ok(r) if r.is_empty() => break e.to_string(),
+                            Ok(r) => at = r[0].seq,
+                            Err(e) => break e.to_string(),
+                        }
+                    };
+                    unreadable = Some((at, detail));
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
             if rows.is_empty() {
                 break;
             }
@@ -822,7 +869,14 @@ impl<S: Store> Engine<S> {
                     ));
                     break 'read;
                 }
-                if let Some(f) = self.replay_entry(&row, &mut replay)? {
+                let replayed = match self.replay_entry(&row, &mut replay) {
+                    // A payload that hashes correctly but does not parse was rewritten with its hashes.
+                    Err(EngineError::Store(StoreError::Corrupt(detail))) => {
+                        Some(fault(Some(row.seq), None, FaultKind::AlteredField, detail))
+                    }
+                    other => other?,
+                };
+                if let Some(f) = replayed {
                     report.fault = Some(f);
                     break 'read;
                 }
@@ -1195,6 +1249,12 @@ impl<S: Store> Engine<S> {
             )));
         }
         let mut tx = self.store().begin_read().await?;
+        let (size, _) = tx.log_head().await?;
+        if seq > size {
+            return Err(EngineError::Input(format!(
+                "there is no entry {seq}: the log has {size} entries"
+            )));
+        }
         // The latest checkpoint is the largest: it covers the entry if any does.
         let cp = tx
             .last_checkpoint()
@@ -1205,11 +1265,6 @@ impl<S: Store> Engine<S> {
                     "no checkpoint covers entry {seq}; take one first: tuanji audit checkpoint --key FILE"
                 ))
             })?;
-        if seq < 1 {
-            return Err(EngineError::Input(format!(
-                "seq {seq}: entries are numbered from 1"
-            )));
-        }
         let mut leaves = Vec::with_capacity(cp.size as usize);
         let mut after = 0;
         while after < cp.size {
@@ -1236,7 +1291,13 @@ impl<S: Store> Engine<S> {
         let index = (seq - 1) as u64;
         let path =
             inclusion_proof(&leaves, index).map_err(|e| EngineError::Input(e.to_string()))?;
-        Ok(InclusionProof {
+        let vkey = tx.audit_key(&cp.key_name).await?.ok_or_else(|| {
+            EngineError::Store(StoreError::Corrupt(format!(
+                "checkpoint {} names key `{}`, which is not registered",
+                cp.id, cp.key_name
+            )))
+        })?;
+        let proof = InclusionProof {
             version: PROOF_VERSION,
             checkpoint: cp.note,
             key_name: cp.key_name,
@@ -1245,7 +1306,15 @@ impl<S: Store> Engine<S> {
             leaf_hash: hex::encode(&row.leaf_hash),
             entry: ProofEntry::of(&row)?,
             path: path.iter().map(hex::encode).collect(),
-        })
+        };
+        // A proof is only handed out if it checks: a log that no longer matches its checkpoint gives none.
+        check_proof(&proof, &vkey).map_err(|e| {
+            EngineError::Input(format!(
+                "the stored log does not match checkpoint {} ({e}); run `tuanji audit verify`",
+                cp.id
+            ))
+        })?;
+        Ok(proof)
     }
 }
 
@@ -1258,6 +1327,12 @@ pub fn check_proof(proof: &InclusionProof, vkey: &str) -> EngineResult<Checkpoin
     let (name, vk) = decode_vkey(vkey.trim()).map_err(|e| {
         EngineError::Input(format!("the key does not parse: {e}{}", private_hint(vkey)))
     })?;
+    if proof.key_name != name {
+        return Err(EngineError::Input(format!(
+            "the proof names key `{}` but is checked with key `{name}`",
+            proof.key_name
+        )));
+    }
     let cp = Checkpoint::parse_and_verify(&proof.checkpoint, &vk, &name).map_err(|e| {
         EngineError::Input(format!(
             "the checkpoint does not verify with key `{name}`: {e}"

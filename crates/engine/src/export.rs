@@ -79,6 +79,16 @@ pub struct ExportRow {
     pub chain_hash: String,
 }
 
+/// A CSV cell that a spreadsheet will not run as a formula: text beginning with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return gets a leading `'` (OWASP "CSV injection"). Only the free-text columns (actor, organisation
+/// code) can begin so; hashes, dates, states and the JSON payload cannot.
+fn spreadsheet_safe(text: String) -> String {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
+        _ => text,
+    }
+}
+
 impl<S: Store> Engine<S> {
     async fn log_filter(&self, tx: &mut S::Tx, q: &LogQuery) -> EngineResult<LogFilter> {
         let person_id = match &q.member {
@@ -207,6 +217,14 @@ impl<S: Store> Engine<S> {
                 },
                 leaf_hash: hex::encode(&r.leaf_hash),
                 chain_hash: hex::encode(&r.chain_hash),
+            };
+            let row = match csv {
+                Some(_) => ExportRow {
+                    actor: spreadsheet_safe(row.actor),
+                    org: spreadsheet_safe(row.org),
+                    ..row
+                },
+                None => row,
             };
             match &mut csv {
                 Some(w) => w

@@ -921,8 +921,9 @@ pub trait StoreTx: Send {
     /// Every checkpoint, by id.
     fn checkpoints(&mut self) -> impl Future<Output = StoreResult<Vec<CheckpointRow>>> + Send;
     /// The latest checkpoint (highest id), if any.
-    fn last_checkpoint(&mut self)
-        -> impl Future<Output = StoreResult<Option<CheckpointRow>>> + Send;
+    fn last_checkpoint(
+        &mut self,
+    ) -> impl Future<Output = StoreResult<Option<CheckpointRow>>> + Send;
     /// Number of entries in the log (the last seq).
     fn log_size(&mut self) -> impl Future<Output = StoreResult<i64>> + Send;
     /// Entries, oldest first.
