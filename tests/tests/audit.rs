@@ -1375,3 +1375,88 @@ both_backends!(
         assert_eq!(r.entries, VICTIM - 1);
     }
 );
+
+// ------------------------------------------------------------------ member rows against the replay
+
+both_backends!(
+    audit_tamper_changed_member_row_drifts_with_its_person,
+    |app| async move {
+        let a = audited(app).await;
+        let app = &a.app;
+        let who = app.members(SENIOR).good[1].clone();
+        let person = expect_ok(app.member_view(&who).await, "member")
+            .member
+            .expect("a member row")
+            .person_id;
+        let last = app
+            .log(Some(&who))
+            .await
+            .iter()
+            .map(|e| e.seq)
+            .max()
+            .expect("entries");
+        let id = uuid_lit(app, person);
+        let date_lit = match app.backend() {
+            Backend::Sqlite => "'2027-01-01'",
+            Backend::Postgres => "DATE '2027-01-01'",
+        };
+        for (set, what) in [
+            (
+                "standing = 'expelled'".to_owned(),
+                "standing `expelled`, replay `member`",
+            ),
+            (
+                "development_number = NULL".to_owned(),
+                "development number None, replay Some(",
+            ),
+            (
+                format!("probation_until = {date_lit}"),
+                "probation until Some(2027-01-01), replay None",
+            ),
+            (
+                format!("deleted_on = {date_lit}"),
+                "deleted on Some(2027-01-01), but the replayed relation is not deleted",
+            ),
+        ] {
+            let restore = raw_member_row(app, &who).await;
+            raw(
+                app,
+                &format!("UPDATE members SET {set} WHERE person_id = {id}"),
+            )
+            .await;
+            let r = verify(app, None).await;
+            let detail = expect_fault(&r, Some(last), None, FaultKind::ProjectionDrift);
+            assert!(
+                detail.starts_with(&format!("member row of person {person}: {what}")),
+                "{detail}"
+            );
+            raw(
+                app,
+                &format!("UPDATE members SET {restore} WHERE person_id = {id}"),
+            )
+            .await;
+            expect_clean(app, 1).await;
+        }
+    }
+);
+
+/// The member row's tampered columns as they are now, as an SQL `SET` list that restores them.
+async fn raw_member_row(app: &TestApp, who: &str) -> String {
+    let m = expect_ok(app.member_view(who).await, "member")
+        .member
+        .expect("a member row");
+    let date = |d: Option<tuanji_domain::Date>| match (d, app.backend()) {
+        (None, _) => "NULL".to_owned(),
+        (Some(d), Backend::Sqlite) => format!("'{d}'"),
+        (Some(d), Backend::Postgres) => format!("DATE '{d}'"),
+    };
+    format!(
+        "standing = {}, development_number = {}, probation_until = {}, deleted_on = {}",
+        text(&m.standing),
+        m.development_number
+            .as_deref()
+            .map_or("NULL".to_owned(), text),
+        date(m.probation_until),
+        date(m.deleted_on)
+    )
+}

@@ -139,8 +139,8 @@ both_backends!(log_chain_is_dense_and_verifies, |app| async move {
             }),
     );
     assert_eq!(checked, Ok(log.len() as u64));
-    // The last entries are the admission's.
-    assert_eq!(app.log(Some(&a.rid)).await.len(), 18);
+    // The admission's 18 entries and the standing opened on admission.
+    assert_eq!(app.log(Some(&a.rid)).await.len(), 19);
 
     // Tampering with a field is detected at that seq.
     let mut altered = log.clone();

@@ -34,8 +34,8 @@ const ORGS: &str = "code,name,kind,parent,approves_admissions,school_level,gradu
 const PAGE: i64 = 5_000;
 const LIVE: &str = "SELECT i.id, i.person_id, m.branch_id AS branch_id, i.state, i.version, i.data, p.birth_date \
      FROM instances i JOIN persons p ON p.id = i.person_id JOIN members m ON m.person_id = i.person_id \
-     WHERE i.workflow = 'standing' \
-     AND i.state IN ('member', 'on_probation', 'recommended_for_party', 'party_member') \
+     WHERE i.workflow || '' = 'standing' \
+     AND i.state || '' IN ('member', 'on_probation', 'recommended_for_party', 'party_member') \
      AND m.standing <> 'annulled' AND m.deleted_on IS NULL";
 
 fn members() -> usize {

@@ -387,6 +387,7 @@ impl Signer {
 /// Per-instance state of the replay during verification.
 struct Replayed {
     workflow: String,
+    person_id: Option<Uuid>,
     state: String,
     version: i64,
     last_seq: i64,
@@ -957,6 +958,9 @@ impl<S: Store> Engine<S> {
             report.instances = n;
             report.fault = f;
         }
+        if report.fault.is_none() {
+            report.fault = compare_members(&mut tx, &replay).await?;
+        }
         progress(total, total);
         Ok(report)
     }
@@ -1051,6 +1055,7 @@ impl<S: Store> Engine<S> {
         };
         let r = replay.entry(row.instance_id).or_insert_with(|| Replayed {
             workflow: row.workflow.clone(),
+            person_id: row.person_id,
             state: NEW.to_owned(),
             version: 0,
             last_seq: 0,
@@ -1374,6 +1379,94 @@ pub fn check_proof(proof: &InclusionProof, vkey: &str) -> EngineResult<Checkpoin
         ))
     })?;
     Ok(cp)
+}
+
+/// Compares every member row with what the replay of its person's instances gives: the standing (the standing
+/// machine's state, or `annulled` for an annulled admission), the development number, the probation end, the
+/// tombstone (a relation that reached `deleted`), and that the person row exists.
+async fn compare_members<T: StoreTx>(
+    tx: &mut T,
+    replay: &HashMap<Uuid, Replayed>,
+) -> EngineResult<Option<Fault>> {
+    let mut by_person: HashMap<Uuid, Vec<&Replayed>> = HashMap::new();
+    for r in replay.values() {
+        if let Some(p) = r.person_id {
+            by_person.entry(p).or_default().push(r);
+        }
+    }
+    let mut after = None;
+    loop {
+        let page = tx.members_page(after, BATCH).await?;
+        let Some((last, _)) = page.last() else {
+            return Ok(None);
+        };
+        after = Some(last.person_id);
+        for (m, person_exists) in &page {
+            let mine = by_person.get(&m.person_id).map_or(&[][..], Vec::as_slice);
+            let latest = |workflow: &str| {
+                mine.iter()
+                    .filter(|r| r.workflow == workflow)
+                    .max_by_key(|r| r.last_seq)
+            };
+            let last_seq = mine.iter().map(|r| r.last_seq).max();
+            let drift = |what: String| {
+                Ok(Some(Fault {
+                    seq: last_seq,
+                    checkpoint: None,
+                    kind: FaultKind::ProjectionDrift,
+                    detail: format!("member row of person {}: {what}", m.person_id),
+                }))
+            };
+            if mine.is_empty() {
+                return drift("no entry of the log made this member".into());
+            }
+            if !person_exists {
+                return drift("its person row is missing".into());
+            }
+            let admission = latest("admission");
+            let standing = latest("standing");
+            let expected_standing = match (admission, standing) {
+                (Some(a), _) if a.state == "annulled" => Some("annulled"),
+                (_, Some(s)) => Some(s.state.as_str()),
+                _ => None,
+            };
+            if let Some(want) = expected_standing {
+                if m.standing != want {
+                    return drift(format!("standing `{}`, replay `{want}`", m.standing));
+                }
+            }
+            let number = match (
+                standing.and_then(|s| s.data.as_ref()),
+                admission.and_then(|a| a.data.as_ref()),
+            ) {
+                (Some(Data::Standing(d)), _) if d.number.is_some() => d.number.clone(),
+                (_, Some(Data::Admission(d))) => d.number.clone(),
+                _ => None,
+            };
+            if number.is_some() && m.development_number != number {
+                return drift(format!(
+                    "development number {:?}, replay {:?}",
+                    m.development_number, number
+                ));
+            }
+            if let Some(Data::Standing(d)) = standing.and_then(|s| s.data.as_ref()) {
+                if m.probation_until != d.probation_until {
+                    return drift(format!(
+                        "probation until {:?}, replay {:?}",
+                        m.probation_until, d.probation_until
+                    ));
+                }
+            }
+            let deleted = latest("relation").is_some_and(|r| r.state == "deleted");
+            if deleted != m.deleted_on.is_some() {
+                return drift(format!(
+                    "deleted on {:?}, but the replayed relation {} deleted",
+                    m.deleted_on,
+                    if deleted { "is" } else { "is not" }
+                ));
+            }
+        }
+    }
 }
 
 fn drift(inst: &InstanceRow, r: Option<&Replayed>) -> EngineResult<Option<Fault>> {

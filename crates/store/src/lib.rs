@@ -896,6 +896,13 @@ pub trait StoreTx: Send {
         after_seq: i64,
         limit: i64,
     ) -> impl Future<Output = StoreResult<Vec<(i64, Vec<u8>)>>> + Send;
+    /// Every member row (tombstoned ones too), by person id, after `after` (paging), at most `limit`, each with
+    /// whether its person row exists.
+    fn members_page(
+        &mut self,
+        after: Option<Uuid>,
+        limit: i64,
+    ) -> impl Future<Output = StoreResult<Vec<(MemberRow, bool)>>> + Send;
     /// Every instance, by id, after `after` (paging), at most `limit`.
     fn instances_page(
         &mut self,
