@@ -1,9 +1,12 @@
-//! Property test of issue 4: random sequences of Party recommendation commands and sweeps over a branch
+//! Property test of issue 4: random sequences of Party recommendation and standing commands (probation,
+//! withdrawal, death) and sweeps over a branch
 //! ([`PARTY_BRANCH`]: 10 members in good standing and 2 on probation, graded in the approved 2023 round), on a
 //! clock that only moves forward from 2024-02-01, never leave a recommendation that reached a terminal state
 //! in another state, never give a member two open recommendations, never let a member on probation be
 //! nominated or count as entitled to vote (STD_PROBATION), never let the branch hold more than 20 %
-//! (PTY_SHARE: 2 of 12), and replaying the log rebuilds every projection (`audit verify` finds no fault).
+//! (PTY_SHARE: 2 of 12), never move a member out of a terminal standing state (aged out, withdrawn, removed,
+//! expelled, deceased: one terminal state, for good), and replaying the log rebuilds every projection
+//! (`audit verify` finds no fault, member rows included).
 //! Both backends; PROPTEST_CASES sets the number of cases (default 8 each).
 
 use proptest::prelude::*;
@@ -11,14 +14,18 @@ use std::collections::HashMap;
 use tuanji_domain::Date;
 use tuanji_engine::evaluation::EvaluationCommand as E;
 use tuanji_engine::party::{PartyCommand as P, PARTY_ENDED};
+use tuanji_engine::standing::StandingCommand as S;
 use tuanji_tests::*;
 use tuanji_workflow::evaluation::Grade;
+use tuanji_workflow::standing::{BranchMeeting, Decision};
 
 #[derive(Debug, Clone, Copy)]
 enum Op {
     /// A command for member `i` (0..12; 10 and 11 are on probation): 0 nominate, 1 vote (passing), 2 vote
     /// (failing: no quorum), 3 publicise, 4 recommend, 5 accept, 6 decline, 7 cancel.
     Cmd(usize, u8),
+    /// A standing command for member `i`: 0 put on probation (6 months), 1 end probation, 2 withdraw, 3 death.
+    Standing(usize, u8),
     /// Move the clock forward by this many days.
     Wait(u16),
     /// The sweep as of the clock.
@@ -28,6 +35,7 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         8 => (0..12usize, 0..8u8).prop_map(|(i, k)| Op::Cmd(i, k)),
+        2 => (0..12usize, 0..4u8).prop_map(|(i, k)| Op::Standing(i, k)),
         3 => (1..200u16).prop_map(Op::Wait),
         1 => Just(Op::Sweep),
     ]
@@ -73,6 +81,44 @@ fn command(k: u8, on: Date) -> P {
     }
 }
 
+/// The standing command `k` on `on`, decided by a branch meeting of the 10 entitled members and approved by the
+/// school committee the same day.
+fn standing_command(k: u8, on: Date) -> S {
+    let decision = Decision {
+        meeting: BranchMeeting {
+            date: on,
+            entitled: 10,
+            present: 9,
+            yes: 8,
+            no: 1,
+            abstain: 0,
+        },
+        approved_by: SCHOOL.into(),
+        approved_on: on,
+    };
+    match k {
+        0 => S::PutOnProbation {
+            date: on,
+            months: 6,
+            decision,
+            reason: "违反团章".into(),
+        },
+        1 => S::EndProbation { date: on },
+        2 => S::Withdraw {
+            date: on,
+            request_date: on,
+            decision,
+        },
+        _ => S::RecordDeath {
+            date: on,
+            recorded_by: SCHOOL.into(),
+        },
+    }
+}
+
+/// Standing states a member never leaves.
+const TERMINAL: &[&str] = &["aged_out", "withdrawn", "removed", "expelled", "deceased"];
+
 async fn run(backend: Backend, ops: Vec<Op>) {
     let Some(app) = TestApp::try_new(backend).await else {
         return;
@@ -112,6 +158,8 @@ async fn run(backend: Backend, ops: Vec<Op>) {
     );
     let mut clock = d(2024, 2, 1);
     let mut ended: HashMap<uuid::Uuid, String> = HashMap::new();
+    let mut gone: HashMap<usize, String> = HashMap::new();
+    let mut voted: std::collections::HashSet<uuid::Uuid> = std::collections::HashSet::new();
     for op in ops {
         match op {
             Op::Wait(days) => {
@@ -122,9 +170,29 @@ async fn run(backend: Backend, ops: Vec<Op>) {
             }
             Op::Cmd(i, k) => {
                 let r = app.party(&everyone[i], None, &command(k, clock)).await;
-                if i >= 10 && k == 0 {
+                if i >= 10 && k == 0 && !gone.contains_key(&i) {
                     expect_rule(r, "STD_PROBATION");
                 }
+            }
+            Op::Standing(i, k) => {
+                // Refusals (a second probation, an early end, …) are part of the test: nothing may change.
+                let _ = app
+                    .standing(&everyone[i], None, &standing_command(k, clock))
+                    .await;
+            }
+        }
+        // A terminal standing state is for good.
+        let mut states = Vec::new();
+        for (i, who) in everyone.iter().enumerate() {
+            let state = app.standing_state(who).await;
+            states.push(state.clone());
+            if let Some(before) = gone.get(&i) {
+                assert_eq!(
+                    &state, before,
+                    "member {i} left its terminal standing state"
+                );
+            } else if TERMINAL.contains(&state.as_str()) {
+                gone.insert(i, state);
             }
         }
         let list = app.party_list(PARTY_BRANCH, None).await.expect("list");
@@ -150,11 +218,24 @@ async fn run(backend: Backend, ops: Vec<Op>) {
                 "{} on probation was nominated",
                 v.member
             );
+            // A vote is seen in the step that held it: its entitled members are those in good standing then
+            // (neither on probation nor gone).
             if let Some(meeting) = v.meeting {
-                assert_eq!(
-                    meeting.entitled, 10,
-                    "entitled counts a member on probation"
-                );
+                if voted.insert(v.id) {
+                    let entitled = states
+                        .iter()
+                        .filter(|s| {
+                            matches!(
+                                s.as_str(),
+                                "member" | "recommended_for_party" | "party_member"
+                            )
+                        })
+                        .count();
+                    assert_eq!(
+                        meeting.entitled as usize, entitled,
+                        "entitled counts a member on probation or gone"
+                    );
+                }
                 assert!(meeting.present <= meeting.entitled);
             }
         }

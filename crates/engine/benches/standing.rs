@@ -30,12 +30,18 @@ const ORGS: &str = "code,name,kind,parent,approves_admissions,school_level,gradu
     UNI,某大学团委,basic_committee,C,true,university,false,\n\
     B,2025级本科生团支部,branch,UNI,false,university,false,\n";
 
-/// The sweep's page size and query (crates/store/src/sql.rs, `standing_live_page`).
+/// The sweep's page size and query (crates/store/src/sql.rs, `standing_live_page`, with each backend's
+/// `standing_live` condition from crates/store-sqlite and crates/store-postgres).
 const PAGE: i64 = 5_000;
-const LIVE: &str = "SELECT i.id, i.person_id, m.branch_id AS branch_id, i.state, i.version, i.data, p.birth_date \
+const LIVE_SQLITE: &str = "SELECT i.id, i.person_id, m.branch_id AS branch_id, i.state, i.version, i.data, p.birth_date \
      FROM instances i JOIN persons p ON p.id = i.person_id JOIN members m ON m.person_id = i.person_id \
      WHERE i.workflow || '' = 'standing' \
      AND i.state || '' IN ('member', 'on_probation', 'recommended_for_party', 'party_member') \
+     AND m.standing <> 'annulled' AND m.deleted_on IS NULL";
+const LIVE_POSTGRES: &str = "SELECT i.id, i.person_id, m.branch_id AS branch_id, i.state, i.version, i.data, p.birth_date \
+     FROM instances i JOIN persons p ON p.id = i.person_id JOIN members m ON m.person_id = i.person_id \
+     WHERE i.workflow = 'standing' \
+     AND i.state IN ('member', 'on_probation', 'recommended_for_party', 'party_member') \
      AND m.standing <> 'annulled' AND m.deleted_on IS NULL";
 
 fn members() -> usize {
@@ -105,19 +111,19 @@ macro_rules! seed_standing {
 
 /// Reads the sweep's rows page by page with plain sqlx; returns (seconds, rows).
 macro_rules! raw_read {
-    ($pool:expr, $row:ty) => {{
+    ($pool:expr, $row:ty, $live:expr) => {{
         let t = Instant::now();
         let mut after: Option<uuid::Uuid> = None;
         let mut n = 0usize;
         loop {
             let rows: Vec<$row> = match after {
-                Some(a) => sqlx::query(&format!("{LIVE} AND i.id > $1 ORDER BY i.id LIMIT $2"))
+                Some(a) => sqlx::query(&format!("{} AND i.id > $1 ORDER BY i.id LIMIT $2", $live))
                     .bind(a)
                     .bind(PAGE)
                     .fetch_all(&$pool)
                     .await
                     .expect("page"),
-                None => sqlx::query(&format!("{LIVE} ORDER BY i.id LIMIT $1"))
+                None => sqlx::query(&format!("{} ORDER BY i.id LIMIT $1", $live))
                     .bind(PAGE)
                     .fetch_all(&$pool)
                     .await
@@ -195,13 +201,13 @@ async fn run(url: &str) {
     let (raw_s, raw_n) = match &e {
         AnyEngine::Sqlite(_) => {
             let pool = sqlx::SqlitePool::connect(url).await.expect("raw pool");
-            let r = raw_read!(pool, sqlx::sqlite::SqliteRow);
+            let r = raw_read!(pool, sqlx::sqlite::SqliteRow, LIVE_SQLITE);
             pool.close().await;
             r
         }
         AnyEngine::Postgres(_) => {
             let pool = sqlx::PgPool::connect(url).await.expect("raw pool");
-            let r = raw_read!(pool, sqlx::postgres::PgRow);
+            let r = raw_read!(pool, sqlx::postgres::PgRow, LIVE_POSTGRES);
             pool.close().await;
             r
         }

@@ -70,5 +70,7 @@ impl Store for PgStore {
 tuanji_store::sql_tx_impl!(
     PgTx,
     sqlx::Postgres,
-    lock_org = "SELECT 1 FROM organisations WHERE id = $1 FOR UPDATE"
+    lock_org = "SELECT 1 FROM organisations WHERE id = $1 FOR UPDATE",
+    standing_live = "i.workflow = 'standing' \
+        AND i.state IN ('member', 'on_probation', 'recommended_for_party', 'party_member')"
 );

@@ -88,4 +88,10 @@ impl Store for SqliteStore {
     }
 }
 
-tuanji_store::sql_tx_impl!(SqliteTx, sqlx::Sqlite, lock_org = "");
+tuanji_store::sql_tx_impl!(
+    SqliteTx,
+    sqlx::Sqlite,
+    lock_org = "",
+    standing_live = "i.workflow || '' = 'standing' \
+        AND i.state || '' IN ('member', 'on_probation', 'recommended_for_party', 'party_member')"
+);
