@@ -1460,3 +1460,42 @@ async fn raw_member_row(app: &TestApp, who: &str) -> String {
         date(m.deleted_on)
     )
 }
+
+both_backends!(
+    audit_tamper_entry_downgraded_to_canonical_v1_is_an_altered_field,
+    |app| async move {
+        let a = audited(app).await;
+        let app = &a.app;
+        drop_log_triggers(app).await;
+        // The last entry rewritten as canonical_v1 (no salt: actor and personal fields hashed in clear), with its
+        // leaf and chain recomputed so that both verify.
+        let log = app.log(None).await;
+        let mut last = log.last().expect("an entry").clone();
+        let before = &log[log.len() - 2];
+        last.payload = last.payload_value().expect("payload").to_string();
+        last.salt = None;
+        last.personal = None;
+        let l = leaf(&last);
+        let c = chain_hash(&hash_of(&before.chain_hash), &l);
+        raw(
+            app,
+            &format!(
+                "UPDATE transition_log SET salt = NULL, personal = NULL, payload = {}, leaf_hash = {}, chain_hash = {} WHERE seq = {}",
+                text(&last.payload),
+                blob(app, &l),
+                blob(app, &c),
+                last.seq
+            ),
+        )
+        .await;
+        let r = verify(app, None).await;
+        let detail = expect_fault(&r, Some(last.seq), None, FaultKind::AlteredField);
+        assert_eq!(
+            detail,
+            format!(
+                "entry {} is canonical_v1 after canonical_v2 entries: it was rewritten without its salt",
+                last.seq
+            )
+        );
+    }
+);

@@ -1675,14 +1675,17 @@ async fn audit<S: tuanji_store::Store>(
                 return Err(Failure {
                     code: None,
                     message: format!(
-                        "verification failed at {}: {:?}: {}",
+                        "verification failed at {}: {}: {}",
                         match (f.seq, f.checkpoint) {
                             (Some(s), Some(c)) => format!("seq {s} (checkpoint {c})"),
                             (Some(s), None) => format!("seq {s}"),
                             (None, Some(c)) => format!("checkpoint {c}"),
                             (None, None) => "the stored records".into(),
                         },
-                        f.kind,
+                        serde_json::to_value(f.kind)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default(),
                         f.detail
                     ),
                     status: 1,

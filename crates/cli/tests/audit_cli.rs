@@ -232,6 +232,18 @@ fn audit_story(db: &str, dir: &Path) {
         out.contains(",\"'=HYPERLINK(\"\"http://x\"\")\",branch_secretary,"),
         "{out}"
     );
+    // Selections that cannot match anything are refused, not answered with nothing.
+    let err = refused(db, &["audit", "export", "--workflow", "nope"]);
+    assert!(err.contains("no workflow is named `nope` (workflows: admission, audit, evaluation, party_recommendation, relation, standing)"), "{err}");
+    let err = refused(db, &["log", "--command", "nope"]);
+    assert!(
+        err.contains("no transition of any workflow has the command `nope`"),
+        "{err}"
+    );
+    let err = refused(db, &["log", "--rule", "NOPE_RULE"]);
+    assert!(err.contains("`NOPE_RULE` is not a rule code"), "{err}");
+    let out = ok(db, &["log", "--rule", "imp_legacy_age", "--json"]);
+    assert_eq!(out.matches("\"seq\"").count(), 2, "{out}");
     // Entry 2 exists but no checkpoint covers it yet.
     let err = refused(db, &["audit", "prove", "--seq", "2"]);
     assert!(

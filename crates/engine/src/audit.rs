@@ -677,6 +677,7 @@ impl<S: Store> Engine<S> {
         let mut keys: HashMap<String, (String, VerifyingKey)> = HashMap::new();
         // The last readable seq before a row that no longer decodes, and why it does not.
         let mut unreadable: Option<(i64, String)> = None;
+        let mut seen_v2 = false;
         let mut report = VerifyReport {
             entries: 0,
             checkpoints: 0,
@@ -787,6 +788,22 @@ impl<S: Store> Engine<S> {
                         FaultKind::MissingEntry,
                         format!(
                             "entry {expected} is missing: the next stored entry is {}",
+                            row.seq
+                        ),
+                    ));
+                    break 'read;
+                }
+                // canonical_v2 since migration 0005: an entry without a salt after one with a salt was downgraded
+                // to canonical_v1 (its actor and personal data in clear) and rehashed.
+                if row.salt.is_some() {
+                    seen_v2 = true;
+                } else if seen_v2 {
+                    report.fault = Some(fault(
+                        Some(row.seq),
+                        None,
+                        FaultKind::AlteredField,
+                        format!(
+                            "entry {} is canonical_v1 after canonical_v2 entries: it was rewritten without its salt",
                             row.seq
                         ),
                     ));

@@ -106,6 +106,41 @@ impl<S: Store> Engine<S> {
             ),
             None => None,
         };
+        // A workflow, command or rule code that does not exist would silently select nothing.
+        let registry = self.registry();
+        if let Some(w) = &q.workflow {
+            if registry.latest(w).is_none() {
+                let names: std::collections::BTreeSet<&str> =
+                    registry.iter().map(|d| d.name.as_str()).collect();
+                return Err(EngineError::Input(format!(
+                    "no workflow is named `{w}` (workflows: {})",
+                    names.into_iter().collect::<Vec<_>>().join(", ")
+                )));
+            }
+        }
+        if let Some(c) = &q.command {
+            let declared = registry
+                .iter()
+                .filter(|d| q.workflow.as_ref().is_none_or(|w| &d.name == w))
+                .any(|d| d.transitions.iter().any(|t| &t.command == c));
+            if !declared {
+                return Err(EngineError::Input(format!(
+                    "no transition of {} has the command `{c}`",
+                    q.workflow.as_deref().unwrap_or("any workflow")
+                )));
+            }
+        }
+        if let Some(r) = &q.rule {
+            if r.trim()
+                .to_uppercase()
+                .parse::<tuanji_domain::RuleCode>()
+                .is_err()
+            {
+                return Err(EngineError::Input(format!(
+                    "`{r}` is not a rule code (see docs/rules.md)"
+                )));
+            }
+        }
         if let (Some(f), Some(t)) = (q.from, q.to) {
             if f > t {
                 return Err(EngineError::Input(format!("--from {f} is after --to {t}")));
@@ -121,7 +156,7 @@ impl<S: Store> Engine<S> {
             org_path,
             workflow: q.workflow.clone(),
             command: q.command.clone(),
-            rule_code: q.rule.clone(),
+            rule_code: q.rule.as_ref().map(|r| r.trim().to_uppercase()),
             actor: q.actor.clone(),
             from: q.from,
             to: q.to,
