@@ -1923,8 +1923,9 @@ impl Decided {
             )));
         }
         let effective = self.effective.unwrap_or(approved_on);
-        let ballot = self.yes + self.no + self.abstain;
-        if ballot != self.present {
+        // Summed wide: three u32 counts cannot overflow a u64.
+        let ballot = u64::from(self.yes) + u64::from(self.no) + u64::from(self.abstain);
+        if ballot != u64::from(self.present) {
             return Err(input(format!(
                 "--yes {} + --no {} + --abstain {} = {ballot}, not --present {}: every member present votes",
                 self.yes, self.no, self.abstain, self.present

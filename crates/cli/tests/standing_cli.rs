@@ -223,6 +223,35 @@ fn standing_story(db: &str, dir: &Path) {
     );
     assert!(err.starts_with("refused [DUE_STUDENT]"), "{err}");
     assert!(err.contains("already paid"), "{err}");
+    // Vote counts so large their sum overflows 32 bits are refused, not a crash.
+    let max = u32::MAX.to_string();
+    let err = refused(
+        db,
+        &[
+            "standing",
+            "put-on-probation",
+            &a,
+            "--months",
+            "6",
+            "--reason",
+            "违纪",
+            "--meeting",
+            "2026-11-20",
+            "--entitled",
+            &max,
+            "--present",
+            &max,
+            "--yes",
+            &max,
+            "--no",
+            &max,
+            "--abstain",
+            &max,
+            "--approved-by",
+            "S001",
+        ],
+    );
+    assert!(err.contains("every member present votes"), "{err}");
     // Amounts are yuan with at most two decimals; months are YYYY-MM.
     let err = refused(
         db,
