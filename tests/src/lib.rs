@@ -784,6 +784,7 @@ impl TestApp {
         let a = Actor {
             name: "tester".into(),
             role: role.map(str::to_owned),
+            ..Default::default()
         };
         with_engine!(&self.engine, e => e.relation(&a, who, cmd).await)
     }
@@ -807,6 +808,7 @@ impl TestApp {
         let a = Actor {
             name: "sweep".into(),
             role: Some("system_admin".into()),
+            ..Default::default()
         };
         with_engine!(&self.engine, e => e.sweep(&a, as_of, &|_, _, _| {}).await)
     }
@@ -893,6 +895,7 @@ impl TestApp {
         let a = Actor {
             name: "tester".into(),
             role: role.map(str::to_owned),
+            ..Default::default()
         };
         with_engine!(&self.engine, e => e.standing(&a, who, cmd).await)
     }
@@ -913,6 +916,7 @@ impl TestApp {
         let a = Actor {
             name: "sweep".into(),
             role: Some("system_admin".into()),
+            ..Default::default()
         };
         with_engine!(&self.engine, e => e.standing_sweep(&a, as_of, &|_, _, _| {}).await)
     }
@@ -1238,6 +1242,7 @@ impl TestApp {
         let a = Actor {
             name: "tester".into(),
             role: role.map(str::to_owned),
+            ..Default::default()
         };
         with_engine!(&self.engine, e => e.evaluation(&a, branch, year, cmd).await)
     }
@@ -1269,6 +1274,7 @@ impl TestApp {
         let a = Actor {
             name: "tester".into(),
             role: role.map(str::to_owned),
+            ..Default::default()
         };
         with_engine!(&self.engine, e => e.party(&a, who, cmd).await)
     }

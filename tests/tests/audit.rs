@@ -137,6 +137,7 @@ async fn export(app: &TestApp, unmasked: bool) -> String {
     let auditor = tuanji_engine::Actor {
         name: "审计员".into(),
         role: Some("auditor".into()),
+        ..Default::default()
     };
     let q = tuanji_engine::export::LogQuery::default();
     let mut out = Vec::new();

@@ -925,6 +925,7 @@ both_backends!(
             let actor = Actor {
                 name: "tester".into(),
                 role: Some(role.into()),
+                ..Default::default()
             };
             let r = with_engine!(app.engine(), e => e.step(&actor, &a.rid, &annul).await);
             let v = expect_rule(r, "TRF_NO_DELETE");
@@ -1682,6 +1683,7 @@ both_backends!(
                     let actor = Actor {
                         name: "tester".into(),
                         role: Some("committee_admin".into()),
+                        ..Default::default()
                     };
                     barrier.wait().await;
                     with_engine!(&engine, e => e.relation(&actor, &rid, &cmd).await)
@@ -1760,6 +1762,7 @@ both_backends!(
                     let actor = Actor {
                         name: "tester".into(),
                         role: Some("committee_admin".into()),
+                        ..Default::default()
                     };
                     barrier.wait().await;
                     with_engine!(&engine, e => e.relation(&actor, &rid, &cmd).await)

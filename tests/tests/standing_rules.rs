@@ -53,6 +53,7 @@ fn sweeper() -> Actor {
     Actor {
         name: "sweep".into(),
         role: Some("system_admin".into()),
+        ..Default::default()
     }
 }
 
@@ -71,6 +72,7 @@ async fn standing_at(
     let a = Actor {
         name: "tester".into(),
         role: Some("committee_admin".into()),
+        ..Default::default()
     };
     with_engine!(engine, e => e.standing(&a, who, cmd).await)
 }

@@ -346,6 +346,7 @@ async fn run(engine: &AnyEngine, who: &str, role: Option<&str>, cmd: &S) -> Stan
     let a = Actor {
         name: TESTER.into(),
         role: role.map(str::to_owned),
+        ..Default::default()
     };
     expect_ok(
         with_engine!(engine, e => e.standing(&a, who, cmd).await),
@@ -386,6 +387,7 @@ async fn sweep_case(
     let sweeper = Actor {
         name: SWEEP.into(),
         role: Some("system_admin".into()),
+        ..Default::default()
     };
     let r = expect_ok(
         with_engine!(engine, e => e.standing_sweep(&sweeper, as_of, &|_, _, _| {}).await),

@@ -1550,6 +1550,7 @@ both_backends!(audit_new_export_unmasked, |app| async move {
     let auditor = tuanji_engine::Actor {
         name: "审计员".into(),
         role: Some("auditor".into()),
+        ..Default::default()
     };
     let q = tuanji_engine::export::LogQuery {
         member: Some(who.clone()),
@@ -1600,6 +1601,7 @@ both_backends!(audit_new_export_unmasked, |app| async move {
     let secretary = tuanji_engine::Actor {
         name: "书记".into(),
         role: Some("branch_secretary".into()),
+        ..Default::default()
     };
     let r = tuanji_engine::with_engine!(app.engine(), e => e
         .audit_export(&secretary, &q, tuanji_engine::export::ExportFormat::Csv, true, &mut Vec::new())

@@ -1079,6 +1079,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     let actor = Actor {
         name: cli.actor.clone(),
         role: cli.role.clone(),
+        ..Default::default()
     };
     with_engine!(&engine, e => dispatch(e, &actor, cli.cmd, &cli.database_url).await)
 }

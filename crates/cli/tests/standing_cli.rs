@@ -77,6 +77,7 @@ fn register_in_may(db: &str, branch: &str, csv: &str) {
         let actor = Actor {
             name: "county-register".into(),
             role: Some("committee_admin".into()),
+            ..Default::default()
         };
         let r = with_engine!(&engine, e => e.import_roster(&actor, branch, csv.as_bytes(), false).await);
         r.expect("the May register");

@@ -125,6 +125,7 @@ async fn run(url: &str) {
     let actor = Actor {
         name: "bench".into(),
         role: Some("committee_admin".into()),
+        ..Default::default()
     };
     let report =
         with_engine!(&e, e => e.graduate(&actor, "G", common::d(2026, 7, 1), &|_, _| {}).await)

@@ -203,6 +203,7 @@ async fn engine_transfers(e: &AnyEngine, rids: &[String]) -> f64 {
     let actor = Actor {
         name: "bench".into(),
         role: Some("committee_admin".into()),
+        ..Default::default()
     };
     let request = RelationCommand::RequestTransfer {
         date: d(2026, 8, 1),
@@ -242,6 +243,7 @@ async fn run(url: &str) {
     let actor = Actor {
         name: "bench".into(),
         role: Some("committee_admin".into()),
+        ..Default::default()
     };
     let rids: Vec<String> = (0..TRANSFERS).map(|i| person(i * 37 % MEMBERS).0).collect();
     let mut f = Figures {

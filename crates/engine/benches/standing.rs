@@ -183,6 +183,7 @@ async fn run(url: &str) {
     let actor = Actor {
         name: "bench".into(),
         role: Some("system_admin".into()),
+        ..Default::default()
     };
     let as_of = common::d(2026, 11, 30);
     let t = Instant::now();

@@ -548,10 +548,12 @@ impl<S: Store> Engine<S> {
         let secretary = Actor {
             name: "demo-branch-secretary".into(),
             role: Some("branch_secretary".into()),
+            ..Default::default()
         };
         let committee_admin = Actor {
             name: "demo-committee-admin".into(),
             role: Some("committee_admin".into()),
+            ..Default::default()
         };
 
         // Five members per class admitted in 2025 (one now on probation): sponsors, mentors and voters.
@@ -1038,22 +1040,27 @@ impl<S: Store> Engine<S> {
             school: Actor {
                 name: "demo-committee-admin".into(),
                 role: Some("committee_admin".into()),
+                ..Default::default()
             },
             secretary: Actor {
                 name: "demo-branch-secretary".into(),
                 role: Some("branch_secretary".into()),
+                ..Default::default()
             },
             graduate: Actor {
                 name: "demo-graduate".into(),
                 role: Some("member".into()),
+                ..Default::default()
             },
             receiving: Actor {
                 name: "demo-receiving-committee-admin".into(),
                 role: Some("committee_admin".into()),
+                ..Default::default()
             },
             system: Actor {
                 name: "demo-sweep".into(),
                 role: Some("system_admin".into()),
+                ..Default::default()
             },
         };
 
@@ -1363,14 +1370,17 @@ impl<S: Store> Engine<S> {
         let secretary = Actor {
             name: "demo-branch-secretary".into(),
             role: Some("branch_secretary".into()),
+            ..Default::default()
         };
         let committee = Actor {
             name: "demo-committee-admin".into(),
             role: Some("committee_admin".into()),
+            ..Default::default()
         };
         let system = Actor {
             name: "demo-sweep".into(),
             role: Some("system_admin".into()),
+            ..Default::default()
         };
         let mut summary = StandingSummary {
             probations: 0,
@@ -1547,10 +1557,12 @@ impl<S: Store> Engine<S> {
         let secretary = Actor {
             name: "demo-branch-secretary".into(),
             role: Some("branch_secretary".into()),
+            ..Default::default()
         };
         let committee = Actor {
             name: "demo-committee-admin".into(),
             role: Some("committee_admin".into()),
+            ..Default::default()
         };
         let year = EVALUATION_YEAR;
         let mut summary = EvaluationSummary {
@@ -1695,10 +1707,12 @@ impl<S: Store> Engine<S> {
         let secretary = Actor {
             name: "demo-branch-secretary".into(),
             role: Some("branch_secretary".into()),
+            ..Default::default()
         };
         let committee = Actor {
             name: "demo-committee-admin".into(),
             role: Some("committee_admin".into()),
+            ..Default::default()
         };
         let mut summary = PartySummary {
             nominations: 0,

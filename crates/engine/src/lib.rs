@@ -13,6 +13,7 @@ use tuanji_store::{Store, StoreError};
 use tuanji_workflow::relation::RelationPolicy;
 use tuanji_workflow::{AdmissionPolicy, Definition, LoadError, Registry};
 
+pub mod access;
 pub mod admission;
 mod any;
 pub mod audit;
@@ -30,12 +31,25 @@ pub mod standing;
 pub use any::{AnyEngine, DEFAULT_DATABASE_URL};
 
 /// Who issues a command, and in which role (`branch_secretary`, `committee_admin`, …). Recorded in the log.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// The CLI is trusted (whoever runs it on the server holds the database): it names the actor and may claim a role.
+/// The HTTP API sets [`Actor::grants`] from the caller's role bindings, so the engine authorises every command
+/// against the organisation it acts on (ARCHITECTURE.md "Access").
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Actor {
     /// Name or account of the person or system.
     pub name: String,
-    /// Role claimed for this command; `None` takes the first role the transition allows.
+    /// Role claimed for this command; `None` takes the first role the transition allows (and the caller holds).
     pub role: Option<String>,
+    /// The caller's role bindings (HTTP API); `None` for the trusted CLI. With grants, a command is allowed only
+    /// when one binding covers the organisation acted on (or, for `member`, is the member acted on) in a role the
+    /// transition allows; otherwise [`EngineError::Forbidden`].
+    pub grants: Option<std::sync::Arc<Vec<access::Grant>>>,
+    /// The instance version the caller last read (HTTP `If-Match`); a different current version is
+    /// [`EngineError::Precondition`] and nothing is written.
+    pub if_version: Option<i64>,
+    /// The request's idempotency key (HTTP `Idempotency-Key`), recorded on every log entry the command writes.
+    pub idempotency_key: Option<String>,
 }
 
 impl Actor {
@@ -43,7 +57,16 @@ impl Actor {
     pub fn new(name: impl Into<String>) -> Self {
         Actor {
             name: name.into(),
-            role: None,
+            ..Actor::default()
+        }
+    }
+
+    /// An actor claiming `role`.
+    pub fn with_role(name: impl Into<String>, role: impl Into<String>) -> Self {
+        Actor {
+            name: name.into(),
+            role: Some(role.into()),
+            ..Actor::default()
         }
     }
 }
@@ -63,6 +86,18 @@ pub enum EngineError {
     /// The instance changed while the command ran, and retrying did not help.
     #[error("{0}")]
     Conflict(String),
+    /// The caller's `If-Match` version is not the instance's current version; nothing was written.
+    #[error("{0}")]
+    Precondition(String),
+    /// No valid credentials (missing, malformed, unknown or revoked token).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The caller holds no role binding that allows this command on this organisation or member.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The member, organisation or instance named does not exist (or the caller may not know it exists).
+    #[error("{0}")]
+    NotFound(String),
     /// A workflow file is invalid.
     #[error("{0}")]
     Workflow(#[from] LoadError),
@@ -81,7 +116,11 @@ impl EngineError {
             EngineError::Rule(_)
             | EngineError::Rows(_)
             | EngineError::Input(_)
-            | EngineError::Conflict(_) => 1,
+            | EngineError::Conflict(_)
+            | EngineError::Precondition(_)
+            | EngineError::Unauthenticated(_)
+            | EngineError::Forbidden(_)
+            | EngineError::NotFound(_) => 1,
             EngineError::Workflow(_) | EngineError::Unavailable(_) | EngineError::Store(_) => 3,
         }
     }

@@ -1,0 +1,262 @@
+//! Authorisation over the organisation tree (ARCHITECTURE.md "Access"): a principal holds role bindings on an
+//! organisation, and a binding covers that organisation's subtree (团市委 → 团县委 → 团委 → 团总支 → 团支部).
+//! A `member` binding covers one person: their own record, transfer request and report-in.
+//!
+//! The engine checks every command of an [`Actor`] that carries grants (the HTTP API) against the organisation
+//! the command acts on; the trusted CLI carries none.
+
+use crate::{Actor, EngineError, EngineResult};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A role a principal can hold. The names are the roles of the workflow tables (`workflows/*.toml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 系统管理员: manages principals and tokens, imports the organisation tree, runs sweeps.
+    SystemAdmin,
+    /// 团委管理员: a committee's administrator over its subtree (activists, approvals, quotas, transfers).
+    CommitteeAdmin,
+    /// 团支部书记: a branch secretary over their branch.
+    BranchSecretary,
+    /// 审计员: reads the subtree and its log; never changes anything but checkpoints.
+    Auditor,
+    /// 团员本人: a member over their own record.
+    Member,
+}
+
+impl Role {
+    /// Every role, in the order above.
+    pub const ALL: [Role; 5] = [
+        Role::SystemAdmin,
+        Role::CommitteeAdmin,
+        Role::BranchSecretary,
+        Role::Auditor,
+        Role::Member,
+    ];
+
+    /// The role's name in the workflow tables and the API (`committee_admin`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::SystemAdmin => "system_admin",
+            Role::CommitteeAdmin => "committee_admin",
+            Role::BranchSecretary => "branch_secretary",
+            Role::Auditor => "auditor",
+            Role::Member => "member",
+        }
+    }
+
+    /// Parses a role name. Errors: [`EngineError::Input`] naming the roles there are.
+    pub fn parse(s: &str) -> EngineResult<Role> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s.trim())
+            .ok_or_else(|| {
+                EngineError::Input(format!(
+                    "unknown role `{s}`; roles: system_admin, committee_admin, branch_secretary, auditor, member"
+                ))
+            })
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One role binding of a principal, resolved for checking: the role, and the organisation whose subtree it covers
+/// (its code and its path `/CYLC/110000/…/`), or for [`Role::Member`] the person it covers (and that person's branch).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    /// The role held.
+    pub role: Role,
+    /// Code of the organisation the binding is on (for `member`: the member's branch when bound).
+    pub org_code: String,
+    /// Path of that organisation from the root, ending in `/`; the binding covers every path it prefixes.
+    pub org_path: String,
+    /// For `member`: the person covered; `None` for the other roles.
+    pub person_id: Option<Uuid>,
+}
+
+/// What a command or query acts on: the organisation (by path) and, when it concerns one member, that person.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    /// Path of the organisation acted on (`/CYLC/…/`).
+    pub org_path: &'a str,
+    /// The person acted on, if any.
+    pub person: Option<Uuid>,
+}
+
+impl Grant {
+    /// Whether this binding covers `scope`: a `member` binding only its own person; every other binding the
+    /// subtree of its organisation.
+    pub fn covers(&self, scope: Scope<'_>) -> bool {
+        match self.role {
+            Role::Member => self.person_id.is_some() && self.person_id == scope.person,
+            _ => scope.org_path.starts_with(&self.org_path),
+        }
+    }
+}
+
+/// The roles among `allowed` that `grants` hold over `scope`, in `allowed`'s order.
+pub fn roles_over<'r>(grants: &[Grant], allowed: &'r [String], scope: Scope<'_>) -> Vec<&'r str> {
+    allowed
+        .iter()
+        .filter(|r| {
+            grants
+                .iter()
+                .any(|g| g.role.as_str() == r.as_str() && g.covers(scope))
+        })
+        .map(String::as_str)
+        .collect()
+}
+
+/// Whether the actor may read what lies in `scope` (any binding covering it; reads are not tied to a transition).
+/// The trusted CLI (no grants) may read everything.
+pub fn may_read(actor: &Actor, scope: Scope<'_>) -> bool {
+    match &actor.grants {
+        None => true,
+        Some(grants) => grants.iter().any(|g| g.covers(scope)),
+    }
+}
+
+/// The role `actor` acts in for a transition that `allowed` roles may issue, on `scope`.
+///
+/// Without grants (CLI): the claimed role if allowed, else the first allowed role. With grants (HTTP): the claimed
+/// role, or else the first allowed role, that one of the grants holds over `scope`.
+///
+/// Errors: [`EngineError::Forbidden`] when no grant allows it (the message names the command's roles, never what
+/// the organisation holds).
+pub(crate) fn authorise(
+    actor: &Actor,
+    command: &str,
+    allowed: &[String],
+    scope: Scope<'_>,
+) -> EngineResult<Option<String>> {
+    let Some(grants) = &actor.grants else {
+        return Ok(None);
+    };
+    let held = roles_over(grants, allowed, scope);
+    let pick = match &actor.role {
+        Some(r) => held.iter().find(|h| **h == r.as_str()).copied(),
+        None => held.first().copied(),
+    };
+    pick.map(|r| Some(r.to_owned())).ok_or_else(|| {
+        EngineError::Forbidden(format!(
+            "`{command}` needs one of the roles {} over this organisation; the caller holds none of them here",
+            allowed.join(", ")
+        ))
+    })
+}
+
+/// Checks the caller's `If-Match` version against the instance's current version.
+///
+/// Errors: [`EngineError::Precondition`] naming both versions.
+pub(crate) fn check_version(actor: &Actor, current: i64) -> EngineResult<()> {
+    match actor.if_version {
+        Some(v) if v != current => Err(EngineError::Precondition(format!(
+            "the instance is at version {current}, not {v} (If-Match): read it again and resubmit"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(role: Role, path: &str, person: Option<Uuid>) -> Grant {
+        Grant {
+            role,
+            org_code: "X".into(),
+            org_path: path.into(),
+            person_id: person,
+        }
+    }
+
+    #[test]
+    fn a_binding_covers_its_subtree_only() {
+        let g = grant(Role::CommitteeAdmin, "/CYLC/110000/", None);
+        let inside = Scope {
+            org_path: "/CYLC/110000/110105/",
+            person: None,
+        };
+        let beside = Scope {
+            org_path: "/CYLC/120000/",
+            person: None,
+        };
+        let above = Scope {
+            org_path: "/CYLC/",
+            person: None,
+        };
+        assert!(g.covers(inside));
+        assert!(!g.covers(beside));
+        assert!(!g.covers(above));
+    }
+
+    #[test]
+    fn a_member_binding_covers_its_person_only() {
+        let me = Uuid::from_u128(1);
+        let g = grant(Role::Member, "/CYLC/B/", Some(me));
+        let mine = Scope {
+            org_path: "/CYLC/B/",
+            person: Some(me),
+        };
+        let other = Scope {
+            org_path: "/CYLC/B/",
+            person: Some(Uuid::from_u128(2)),
+        };
+        assert!(g.covers(mine));
+        assert!(!g.covers(other));
+    }
+
+    #[test]
+    fn authorise_picks_a_held_allowed_role_or_forbids() {
+        let allowed = vec!["branch_secretary".to_owned(), "committee_admin".to_owned()];
+        let scope = Scope {
+            org_path: "/CYLC/A/B/",
+            person: None,
+        };
+        let actor = Actor {
+            name: "x".into(),
+            grants: Some(std::sync::Arc::new(vec![grant(
+                Role::CommitteeAdmin,
+                "/CYLC/A/",
+                None,
+            )])),
+            ..Actor::default()
+        };
+        assert_eq!(
+            authorise(&actor, "approve", &allowed, scope).expect("allowed"),
+            Some("committee_admin".to_owned())
+        );
+        let auditor = Actor {
+            name: "x".into(),
+            grants: Some(std::sync::Arc::new(vec![grant(Role::Auditor, "/CYLC/", None)])),
+            ..Actor::default()
+        };
+        assert!(matches!(
+            authorise(&auditor, "approve", &allowed, scope),
+            Err(EngineError::Forbidden(_))
+        ));
+        let cli = Actor::new("x");
+        assert_eq!(authorise(&cli, "approve", &allowed, scope).expect("cli"), None);
+    }
+
+    #[test]
+    fn if_match_other_than_current_version_is_a_failed_precondition() {
+        let mut a = Actor::new("x");
+        assert!(check_version(&a, 3).is_ok());
+        a.if_version = Some(3);
+        assert!(check_version(&a, 3).is_ok());
+        a.if_version = Some(2);
+        match check_version(&a, 3) {
+            Err(EngineError::Precondition(m)) => assert_eq!(
+                m,
+                "the instance is at version 3, not 2 (If-Match): read it again and resubmit"
+            ),
+            other => panic!("expected a failed precondition, got {other:?}"),
+        }
+    }
+}
