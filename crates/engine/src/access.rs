@@ -5,8 +5,11 @@
 //! The engine checks every command of an [`Actor`] that carries grants (the HTTP API) against the organisation
 //! the command acts on; the trusted CLI carries none.
 
-use crate::{Actor, EngineError, EngineResult};
+use crate::admission::role_claimed;
+use crate::{Actor, Engine, EngineError, EngineResult};
 use serde::{Deserialize, Serialize};
+use tuanji_store::{Store, StoreTx};
+use tuanji_workflow::{Definition, TransitionDef};
 use uuid::Uuid;
 
 /// A role a principal can hold. The names are the roles of the workflow tables (`workflows/*.toml`).
@@ -159,6 +162,164 @@ pub(crate) fn check_version(actor: &Actor, current: i64) -> EngineResult<()> {
             "the instance is at version {current}, not {v} (If-Match): read it again and resubmit"
         ))),
         _ => Ok(()),
+    }
+}
+
+impl<S: Store> Engine<S> {
+    /// The role `actor` issues transition `t` in, acting on organisation `org` (and on `person`, when the command
+    /// concerns one member): [`role_claimed`] for the trusted CLI; for an API caller, a role the transition allows
+    /// that one of its grants holds over the organisation's subtree (or, for `member`, over that person).
+    ///
+    /// Errors: WF_NOT_ALLOWED for a claimed role the transition does not allow, [`EngineError::Forbidden`] when
+    /// no grant allows the command there.
+    pub(crate) async fn role_on(
+        &self,
+        tx: &mut S::Tx,
+        actor: &Actor,
+        t: &TransitionDef,
+        def: &Definition,
+        org: Uuid,
+        person: Option<Uuid>,
+    ) -> EngineResult<String> {
+        let claimed = role_claimed(actor, t, def)?;
+        if actor.grants.is_none() {
+            return Ok(claimed);
+        }
+        let path = self.org_path(tx, org).await?;
+        let scope = Scope {
+            org_path: &path,
+            person,
+        };
+        Ok(authorise(actor, &t.command, &t.roles, scope)?.unwrap_or(claimed))
+    }
+
+    /// For an API caller: [`EngineError::NotFound`] (worded as for a member that does not exist) unless one of its
+    /// grants covers one of `orgs` or `person`, so that a caller outside learns nothing about the member, not even
+    /// that they exist. Nothing for the trusted CLI.
+    pub(crate) async fn gate(
+        &self,
+        tx: &mut S::Tx,
+        actor: &Actor,
+        orgs: &[Uuid],
+        person: Option<Uuid>,
+        reference: &str,
+    ) -> EngineResult<()> {
+        if actor.grants.is_none() {
+            return Ok(());
+        }
+        for org in orgs {
+            let path = self.org_path(tx, *org).await?;
+            if may_read(
+                actor,
+                Scope {
+                    org_path: &path,
+                    person,
+                },
+            ) {
+                return Ok(());
+            }
+        }
+        Err(EngineError::NotFound(format!(
+            "no member or applicant matches `{}`",
+            tuanji_domain::mask_id_like(reference)
+        )))
+    }
+
+    /// For operations that are not workflow transitions (organisation import, quotas, graduation marking,
+    /// principals, reads): the organisation named by `code`, after checking that an API caller holds one of `roles`
+    /// over it. Nothing is checked for the trusted CLI.
+    ///
+    /// Errors: [`EngineError::NotFound`] for an unknown code, [`EngineError::Forbidden`] when no grant in one of
+    /// `roles` covers the organisation.
+    pub async fn authorise_org(
+        &self,
+        actor: &Actor,
+        code: &str,
+        roles: &[Role],
+    ) -> EngineResult<tuanji_store::OrgRow> {
+        let mut tx = self.store().begin_read().await?;
+        let org = tx
+            .org_by_code(code.trim())
+            .await?
+            .ok_or_else(|| EngineError::NotFound(format!("no organisation has code `{}`", code.trim())))?;
+        tx.commit().await?;
+        if let Some(grants) = &actor.grants {
+            let scope = Scope {
+                org_path: &org.path,
+                person: None,
+            };
+            if !grants.iter().any(|g| roles.contains(&g.role) && g.covers(scope)) {
+                return Err(EngineError::Forbidden(format!(
+                    "this needs one of the roles {} over {} ({})",
+                    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
+                    org.name,
+                    org.code
+                )));
+            }
+        }
+        Ok(org)
+    }
+
+    /// For reads of one person's record by an API caller: the person named by `reference` (resident ID,
+    /// development number or instance id), if one of the caller's grants covers them: the member binding of that
+    /// person, or a binding over their branch (for an applicant, the admission's branch) or over the receiving
+    /// organisation of their open transfer. Returns the person's id.
+    ///
+    /// Errors: [`EngineError::NotFound`] for an unknown person and, in the same words, for one the caller does
+    /// not cover (existence does not leak); [`EngineError::Input`] for a malformed reference.
+    pub async fn gate_person(&self, actor: &Actor, reference: &str) -> EngineResult<Uuid> {
+        let mut tx = self.store().begin_read().await?;
+        let hidden = || {
+            EngineError::NotFound(format!(
+                "no person on record for {}",
+                tuanji_domain::mask_id_like(reference.trim())
+            ))
+        };
+        let person = match self.find_person(&mut tx, reference).await {
+            Err(EngineError::NotFound(_)) => return Err(hidden()),
+            other => other?,
+        };
+        if actor.grants.is_some() {
+            let mut orgs = Vec::new();
+            match tx.member(person.id).await? {
+                Some(m) => orgs.push(m.branch_id),
+                None => {
+                    if let Some(i) = tx.latest_instance(person.id, "admission").await? {
+                        orgs.push(i.branch_id);
+                    }
+                }
+            }
+            if let Some(t) = tx.open_transfer(person.id).await? {
+                orgs.push(t.to_org_id);
+            }
+            if self
+                .gate(&mut tx, actor, &orgs, Some(person.id), reference)
+                .await
+                .is_err()
+            {
+                return Err(hidden());
+            }
+        }
+        tx.commit().await?;
+        Ok(person.id)
+    }
+
+    /// The version of `person`'s latest instance of `workflow` (`admission`, `relation`, `standing`,
+    /// `party_recommendation`), the value an `If-Match` names; `None` when there is none.
+    pub async fn instance_version(&self, person: Uuid, workflow: &str) -> EngineResult<Option<i64>> {
+        let mut tx = self.store().begin_read().await?;
+        let v = tx.latest_instance(person, workflow).await?.map(|i| i.version);
+        tx.commit().await?;
+        Ok(v)
+    }
+
+    /// The path (`/CYLC/…/`) of an organisation by id.
+    pub(crate) async fn org_path(&self, tx: &mut S::Tx, org: Uuid) -> EngineResult<String> {
+        Ok(tx
+            .org_by_id(org)
+            .await?
+            .ok_or_else(|| EngineError::NotFound(format!("no organisation has id {org}")))?
+            .path)
     }
 }
 

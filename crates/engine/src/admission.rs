@@ -18,7 +18,9 @@ use tuanji_workflow::{names, Definition, TransitionDef};
 use uuid::Uuid;
 
 /// An application (入团申请书) as received: the creating command of an admission instance.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Application {
     /// Code of the branch (团支部) that receives the application.
     pub branch: String,
@@ -35,7 +37,10 @@ pub struct Application {
 }
 
 /// One step of the procedure as a user gives it. Persons are named by resident ID or development number.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// In JSON (HTTP API): an object whose `command` names the step (`record_talk`, `approve`, …) beside its fields.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AdmissionCommand {
     /// Talk with the applicant (ADM_TALK_DEADLINE: within 1 month, else flagged).
     RecordTalk {
@@ -134,7 +139,9 @@ pub enum AdmissionCommand {
     FileArchive {
         /// Effective date (China Standard Time).
         date: Date,
-        /// The PDF's bytes.
+        /// The PDF's bytes (JSON: standard base64).
+        #[serde(with = "base64_bytes")]
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Byte))]
         pdf: Vec<u8>,
     },
     /// Annul an admission; its number is voided for good.
@@ -250,8 +257,25 @@ pub(crate) fn codes_of(machine: &str, t: &TransitionDef) -> Vec<String> {
     codes
 }
 
-/// The role the actor acts in: the claimed one if the transition allows it, else the transition's first role.
+/// The role the actor acts in, for a command not yet authorised over the organisation tree: the claimed one if the
+/// transition allows it, else the transition's first role. An API caller (with grants) is refused: such a command
+/// must go through [`Engine::role_on`], which knows the organisation acted on.
 pub(crate) fn role_for(actor: &Actor, t: &TransitionDef, def: &Definition) -> EngineResult<String> {
+    if actor.grants.is_some() {
+        return Err(EngineError::Forbidden(format!(
+            "`{}` is not available to API callers",
+            t.command
+        )));
+    }
+    role_claimed(actor, t, def)
+}
+
+/// The claimed role if the transition allows it, else the transition's first role.
+pub(crate) fn role_claimed(
+    actor: &Actor,
+    t: &TransitionDef,
+    def: &Definition,
+) -> EngineResult<String> {
     check_text("actor", &actor.name, 100)?;
     if actor.name.trim().is_empty() {
         return Err(EngineError::Input(
@@ -349,7 +373,7 @@ impl<S: Store> Engine<S> {
         let org = tx
             .org_by_code(code)
             .await?
-            .ok_or_else(|| EngineError::Input(format!("no organisation has code `{code}`")))?;
+            .ok_or_else(|| EngineError::NotFound(format!("no organisation has code `{code}`")))?;
         if org.kind != "branch" {
             return Err(RuleViolation::new(
                 RuleCode::TrfBranchOnly,
@@ -379,7 +403,7 @@ impl<S: Store> Engine<S> {
         let name = check_name(&app.name)?;
         let def = self.admission;
         let t = def.transition(tuanji_workflow::NEW, "apply")?;
-        let role = role_for(actor, t, def)?;
+        let role = self.role_on(tx, actor, t, def, branch.id, None).await?;
 
         let existing = tx.person_by_resident_id(rid.as_str()).await?;
         let mut held_elsewhere = None;
@@ -536,7 +560,7 @@ impl<S: Store> Engine<S> {
             .latest_instance(person.id, "admission")
             .await?
             .ok_or_else(|| {
-                EngineError::Input(format!(
+                EngineError::NotFound(format!(
                     "{} has no admission on record",
                     masked(&person.resident_id)
                 ))
@@ -567,7 +591,7 @@ impl<S: Store> Engine<S> {
             )));
         };
         found.ok_or_else(|| {
-            EngineError::Input(format!(
+            EngineError::NotFound(format!(
                 "no person on record for {}",
                 tuanji_domain::mask_id_like(r)
             ))
@@ -585,7 +609,7 @@ impl<S: Store> Engine<S> {
         let org = tx
             .org_by_code(code)
             .await?
-            .ok_or_else(|| EngineError::Input(format!("no organisation has code `{code}`")))?;
+            .ok_or_else(|| EngineError::NotFound(format!("no organisation has code `{code}`")))?;
         Ok(CommitteeFact {
             code: format!("{} ({})", org.name, org.code),
             approves_admissions: org.approves_admissions && org.kind != "branch",
@@ -619,6 +643,9 @@ impl<S: Store> Engine<S> {
             )));
         }
         let (person, inst) = self.find_admission(tx, applicant).await?;
+        self.gate(tx, actor, &[inst.branch_id], Some(person.id), applicant)
+            .await?;
+        crate::access::check_version(actor, inst.version)?;
         let def = self
             .registry
             .get(&inst.workflow, inst.workflow_version as u32)
@@ -634,7 +661,9 @@ impl<S: Store> Engine<S> {
             self.check_not_locked(tx, person.id).await?;
         }
         let t = def.transition(&inst.state, cmd.command())?;
-        let role = role_for(actor, t, def)?;
+        let role = self
+            .role_on(tx, actor, t, def, inst.branch_id, Some(person.id))
+            .await?;
         // Only an admitted person has a member row that can carry a tombstone.
         let tombstone = match inst.state.as_str() {
             tuanji_workflow::ADMITTED => tx.member(person.id).await?.and_then(|m| m.deleted_on),
@@ -986,7 +1015,7 @@ impl<S: Store> Engine<S> {
         let org = tx
             .org_by_code(committee)
             .await?
-            .ok_or_else(|| EngineError::Input(format!("no organisation has code `{committee}`")))?;
+            .ok_or_else(|| EngineError::NotFound(format!("no organisation has code `{committee}`")))?;
         let Some((allocation_id, serial)) = tx.take_serial(org.id, year, *date).await? else {
             return Err(RuleViolation::new(
                 RuleCode::AdmQuotaExhausted,
@@ -1054,5 +1083,18 @@ fn unique_person(e: StoreError, rid: &ResidentId) -> EngineError {
             ),
         )),
         other => other.into(),
+    }
+}
+
+/// `Vec<u8>` as standard base64 text in JSON.
+mod base64_bytes {
+    use base64::Engine as _;
+    use serde::{Deserialize, Deserializer};
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .map_err(|e| serde::de::Error::custom(format!("not base64: {e}")))
     }
 }

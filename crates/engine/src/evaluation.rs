@@ -302,7 +302,7 @@ impl<S: Store> Engine<S> {
             }
             EvaluationCommand::Approve { date, org } => {
                 let o = tx.org_by_code(org.trim()).await?.ok_or_else(|| {
-                    EngineError::Input(format!("no organisation has code `{}`", org.trim()))
+                    EngineError::NotFound(format!("no organisation has code `{}`", org.trim()))
                 })?;
                 approver_above_branch = o.id != b.id && o.covers(&b) && o.kind != "branch";
                 approver = Some(org_fact(&o));

@@ -100,7 +100,7 @@ impl<S: Store> Engine<S> {
                 tx.org_by_code(code.trim())
                     .await?
                     .ok_or_else(|| {
-                        EngineError::Input(format!("no organisation has code `{}`", code.trim()))
+                        EngineError::NotFound(format!("no organisation has code `{}`", code.trim()))
                     })?
                     .path,
             ),

@@ -372,6 +372,6 @@ impl<S: Store> Engine<S> {
     pub(crate) async fn org_in(&self, tx: &mut S::Tx, code: &str) -> EngineResult<OrgRow> {
         tx.org_by_code(code)
             .await?
-            .ok_or_else(|| EngineError::Input(format!("no organisation has code `{code}`")))
+            .ok_or_else(|| EngineError::NotFound(format!("no organisation has code `{code}`")))
     }
 }

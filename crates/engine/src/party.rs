@@ -393,7 +393,7 @@ impl<S: Store> Engine<S> {
             },
             PartyCommand::Recommend { date, org } => {
                 let o = tx.org_by_code(org.trim()).await?.ok_or_else(|| {
-                    EngineError::Input(format!("no organisation has code `{}`", org.trim()))
+                    EngineError::NotFound(format!("no organisation has code `{}`", org.trim()))
                 })?;
                 approver_above_branch =
                     o.id != live.branch.id && o.covers(&live.branch) && o.kind != "branch";

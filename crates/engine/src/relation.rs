@@ -29,8 +29,11 @@ use uuid::Uuid;
 const ENDED: &[&str] = &["transferred", "deleted"];
 
 /// A relation command as a user gives it. Organisations are named by code; dates are effective dates
-/// (China Standard Time) and may not be after today.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// (China Standard Time) and may not be after today. In JSON (HTTP API): an object whose `command` names the
+/// workflow command (`request_transfer`, `approve`, …) beside its fields.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 pub enum RelationCommand {
     /// Keep a graduate at the school (TRF_RETENTION): `no_job` at the school's mobile-member branch
     /// (`branch`, or the one the school has), `abroad` at the current branch.
@@ -155,6 +158,26 @@ impl RelationCommand {
             | RelationCommand::AcceptReportIn { date, .. }
             | RelationCommand::DeclineReportIn { date, .. }
             | RelationCommand::Delete { date, .. } => *date,
+        }
+    }
+
+    /// The organisation the command names as acting (approving, refusing, assigning, initiating, suspending,
+    /// receiving a report-in), if any.
+    pub fn acting_org(&self) -> Option<&str> {
+        match self {
+            RelationCommand::Approve { org, .. }
+            | RelationCommand::AssignBranch { org, .. }
+            | RelationCommand::Reject { org, .. }
+            | RelationCommand::AcceptReportIn { org, .. }
+            | RelationCommand::DeclineReportIn { org, .. } => Some(org),
+            RelationCommand::RequestTransfer { org, .. } | RelationCommand::Cancel { org, .. } => {
+                org.as_deref()
+            }
+            RelationCommand::Suspend { committee, .. } => Some(committee),
+            RelationCommand::ReportIn { branch, .. } => Some(branch),
+            RelationCommand::Retain { .. }
+            | RelationCommand::RecordContact { .. }
+            | RelationCommand::Delete { .. } => None,
         }
     }
 
@@ -323,7 +346,7 @@ impl<S: Store> Engine<S> {
 
     async fn org(&self, tx: &mut S::Tx, code: &str) -> EngineResult<OrgRow> {
         tx.org_by_code(code.trim()).await?.ok_or_else(|| {
-            EngineError::Input(format!("no organisation has code `{}`", code.trim()))
+            EngineError::NotFound(format!("no organisation has code `{}`", code.trim()))
         })
     }
 
@@ -555,6 +578,23 @@ impl<S: Store> Engine<S> {
         let mut live = self.load_live(tx, person).await?;
         let def = self.relation_def();
         let from = live.state.clone();
+        // Access: the caller must cover the member's branch, the member, the receiving organisation of an open
+        // transfer, or the organisation the command names; then a role the transition allows over the acting one.
+        let named = match cmd.acting_org() {
+            Some(code) => Some(self.org(tx, code).await?),
+            None => None,
+        };
+        if actor.grants.is_some() {
+            let mut orgs = vec![live.branch.id];
+            if let Some(tr) = &live.data.transfer {
+                orgs.push(self.org(tx, &tr.to_org).await?.id);
+            }
+            orgs.extend(named.as_ref().map(|o| o.id));
+            self.gate(tx, actor, &orgs, Some(live.person.id), member)
+                .await?;
+        }
+        let acting_id = named.as_ref().map_or(live.branch.id, |o| o.id);
+        crate::access::check_version(actor, live.inst.as_ref().map_or(0, |i| i.version))?;
         // TRF_NO_DELETE is a floor: checked before the table, whatever the role.
         if matches!(cmd, RelationCommand::Delete { .. }) && live.data.locked(&live.state) {
             return Err(RuleViolation::new(
@@ -585,7 +625,9 @@ impl<S: Store> Engine<S> {
             )));
         }
         let t = def.transition(&live.state, cmd.command())?;
-        let role = role_for(actor, t, def)?;
+        let role = self
+            .role_on(tx, actor, t, def, acting_id, Some(live.person.id))
+            .await?;
         let mut acting = None;
         let mut target: Option<OrgRow> = None;
         let mut target_inside = false;
@@ -1287,9 +1329,9 @@ impl<S: Store> Engine<S> {
         let def = self.relation_def();
         let t_open = def.transition(NEW, "open")?;
         let t_grad = def.transition("at_branch", "graduate")?;
-        let role = role_for(actor, t_grad, def)?;
         let mut tx = self.store().begin().await?;
         let b = self.branch_by_code(&mut tx, branch).await?;
+        let role = self.role_on(&mut tx, actor, t_grad, def, b.id, None).await?;
         if !b.graduating {
             return Err(EngineError::Input(format!(
                 "{} ({}) is not marked as graduating; mark it first: tuanji org mark-graduating --branch {} --on DATE",

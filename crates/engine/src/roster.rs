@@ -2,7 +2,7 @@
 //! members) for one branch, in one transaction. One bad row means nothing is imported, and every bad row is
 //! reported with its line number, column and rule code.
 
-use crate::admission::{check_name, codes_of, holder, role_for, to_json, Application};
+use crate::admission::{check_name, codes_of, holder, to_json, Application};
 use crate::{Actor, Engine, EngineError, EngineResult};
 use serde::Serialize;
 use tuanji_domain::{add_months, age_on, Date, RuleCode, RuleViolation};
@@ -139,7 +139,7 @@ impl<S: Store> Engine<S> {
             .latest("standing")
             .ok_or_else(|| EngineError::Input("no standing workflow is installed".into()))?;
         let t = def.transition(tuanji_workflow::NEW, "import_member")?;
-        let role = role_for(actor, t, def)?;
+        let role = self.role_on(tx, actor, t, def, branch.id, None).await?;
         let rid = &row.resident_id;
         for g in &t.guards {
             match g.as_str() {

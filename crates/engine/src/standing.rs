@@ -690,7 +690,7 @@ impl<S: Store> Engine<S> {
 
     async fn org_code(&self, tx: &mut S::Tx, code: &str) -> EngineResult<OrgRow> {
         tx.org_by_code(code.trim()).await?.ok_or_else(|| {
-            EngineError::Input(format!("no organisation has code `{}`", code.trim()))
+            EngineError::NotFound(format!("no organisation has code `{}`", code.trim()))
         })
     }
 

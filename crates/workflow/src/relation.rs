@@ -107,6 +107,7 @@ impl RelationPolicy {
 
 /// Who started a transfer (TRF_INITIATOR).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Initiator {
     /// The member (本人申请).
@@ -130,6 +131,7 @@ impl Initiator {
 
 /// Where a member goes (DOMAIN-SOURCES.md §3.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Destination {
     /// A job: the employer's branch, else the township or street committee where they work.
@@ -153,6 +155,7 @@ impl Destination {
 
 /// Why a graduate stays at the school (TRF_RETENTION).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RetentionReason {
     /// No job yet: kept at the school's mobile-member branch 6 months, at most 12.
