@@ -479,6 +479,83 @@ pub struct DuesRow {
     pub category: String,
 }
 
+/// A principal (调用者): a person or system that calls the HTTP API with a bearer token (ARCHITECTURE.md
+/// "Access", migration 0009).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct PrincipalRow {
+    /// UUID v7.
+    pub id: Uuid,
+    /// Unique name, 1–50 characters without control characters; recorded as the actor of its commands.
+    pub name: String,
+    /// Server time of creation (UTC).
+    pub created_at: DateTime<Utc>,
+    /// Set when the principal was disabled: its tokens stop working.
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+/// A role binding of a principal, resolved for access checks: the organisation it is on, or for a `member`
+/// binding the member's current branch (read from `members`, so the binding follows the member's transfers).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct BindingRow {
+    /// `system_admin`, `committee_admin`, `branch_secretary`, `auditor` or `member`.
+    pub role: String,
+    /// The organisation bound (every role but `member`).
+    pub org_id: Option<Uuid>,
+    /// The person bound (`member` only).
+    pub person_id: Option<Uuid>,
+    /// Server time the binding was granted (UTC).
+    pub created_at: DateTime<Utc>,
+    /// Code of the organisation bound, or of the member's current branch; `None` for a member without a member
+    /// row.
+    pub org_code: Option<String>,
+    /// Path (`/CYLC/…/`) of that organisation.
+    pub org_path: Option<String>,
+    /// The bound person's resident ID (`member` only). Sensitive: mask it before showing it.
+    pub resident_id: Option<String>,
+}
+
+/// An API bearer token with its principal. The secret itself is never stored, only its argon2id hash.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TokenRow {
+    /// UUID v7; the `tj_<id as 32 hex>_…` part of the token.
+    pub id: Uuid,
+    /// The principal the token authenticates.
+    pub principal_id: Uuid,
+    /// That principal's name.
+    pub principal_name: String,
+    /// Whether that principal is disabled.
+    pub principal_disabled: bool,
+    /// Free text, at most 100 characters (e.g. the device).
+    pub label: String,
+    /// argon2id PHC string (`$argon2id$v=19$m=…`). Never shown.
+    pub secret_hash: String,
+    /// Server time of creation (UTC).
+    pub created_at: DateTime<Utc>,
+    /// Server time of revocation (UTC); a revoked token never works again.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// The last day (China Standard Time) a request authenticated with it.
+    pub last_used_on: Option<NaiveDate>,
+}
+
+/// A stored `Idempotency-Key` of a principal: the first request's SHA-256 and, once it completed, its response.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct IdempotencyRow {
+    /// The principal that sent the key (keys are per principal).
+    pub principal_id: Uuid,
+    /// The key: 1–200 printable ASCII characters.
+    pub key: String,
+    /// SHA-256 of the first request (method, path and body), 32 bytes.
+    pub request_sha256: Vec<u8>,
+    /// HTTP status of the first response; `None` while the first request is still running.
+    pub status: Option<i32>,
+    /// Body of the first response.
+    pub response: Option<String>,
+    /// Server time of the first request (UTC).
+    pub created_at: DateTime<Utc>,
+    /// Server time the first response was stored (UTC).
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
 /// Counts of a branch's members, for meetings and class caps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BranchCounts {
@@ -935,6 +1012,108 @@ pub trait StoreTx: Send {
     fn log_size(&mut self) -> impl Future<Output = StoreResult<i64>> + Send;
     /// Entries, oldest first.
     fn log(&mut self, f: &LogFilter) -> impl Future<Output = StoreResult<Vec<LogRow>>> + Send;
+
+    // --- access (principals, role bindings, API tokens, idempotency keys)
+    /// Inserts a principal; a name already taken is `StoreError::Unique`.
+    fn insert_principal(
+        &mut self,
+        p: &PrincipalRow,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The principal with this name.
+    fn principal_by_name(
+        &mut self,
+        name: &str,
+    ) -> impl Future<Output = StoreResult<Option<PrincipalRow>>> + Send;
+    /// The principal with this id.
+    fn principal_by_id(
+        &mut self,
+        id: Uuid,
+    ) -> impl Future<Output = StoreResult<Option<PrincipalRow>>> + Send;
+    /// Every principal, by name.
+    fn principals(&mut self) -> impl Future<Output = StoreResult<Vec<PrincipalRow>>> + Send;
+    /// Sets (or with `None` clears) a principal's `disabled_at`; whether the principal exists.
+    fn set_principal_disabled(
+        &mut self,
+        id: Uuid,
+        at: Option<DateTime<Utc>>,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Inserts a role binding: `org_id` for every role but `member`, `person_id` for `member`. A binding the
+    /// principal already holds is `StoreError::Unique`.
+    fn insert_binding(
+        &mut self,
+        principal_id: Uuid,
+        role: &str,
+        org_id: Option<Uuid>,
+        person_id: Option<Uuid>,
+        created_at: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Deletes a role binding; whether there was one.
+    fn delete_binding(
+        &mut self,
+        principal_id: Uuid,
+        role: &str,
+        org_id: Option<Uuid>,
+        person_id: Option<Uuid>,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// A principal's bindings resolved with their organisation (see [`BindingRow`]), oldest first.
+    fn bindings_of(
+        &mut self,
+        principal_id: Uuid,
+    ) -> impl Future<Output = StoreResult<Vec<BindingRow>>> + Send;
+    /// Inserts an API token (`secret_hash` an argon2id PHC string).
+    fn insert_token(
+        &mut self,
+        id: Uuid,
+        principal_id: Uuid,
+        label: &str,
+        secret_hash: &str,
+        created_at: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The token with this id, with its principal's name and disabled flag.
+    fn token(&mut self, id: Uuid) -> impl Future<Output = StoreResult<Option<TokenRow>>> + Send;
+    /// Revokes a token not yet revoked; whether it was live.
+    fn revoke_token(
+        &mut self,
+        id: Uuid,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Records that a token was used on `on` (a calendar date in China Standard Time).
+    fn touch_token(
+        &mut self,
+        id: Uuid,
+        on: NaiveDate,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// A principal's tokens, revoked ones too, oldest first.
+    fn tokens_of(
+        &mut self,
+        principal_id: Uuid,
+    ) -> impl Future<Output = StoreResult<Vec<TokenRow>>> + Send;
+    /// Claims an idempotency key: inserts a pending row unless the principal already used the key, then reads
+    /// the row. Returns whether this call inserted it, and the row (possibly another request's). On PostgreSQL
+    /// a concurrent claim of the same key waits for the first claim's transaction.
+    fn claim_idempotency(
+        &mut self,
+        principal_id: Uuid,
+        key: &str,
+        request_sha256: &[u8],
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<(bool, IdempotencyRow)>> + Send;
+    /// Stores the response of a pending key; whether a pending row was there.
+    fn complete_idempotency(
+        &mut self,
+        principal_id: Uuid,
+        key: &str,
+        status: i32,
+        response: &str,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Deletes a pending key (its request failed before any effect, so it may be sent again); whether a pending
+    /// row was there. A completed key is kept.
+    fn release_idempotency(
+        &mut self,
+        principal_id: Uuid,
+        key: &str,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
 }
 
 /// Hashes a stored log row with the audit crate's canonical encoding (the same function the store used to write it):
@@ -974,6 +1153,8 @@ pub fn leaf_of(row: &LogRow, rule_codes: &[String], salt: Option<&[u8; 32]>) -> 
 pub use chrono::NaiveDate as __NaiveDate;
 #[doc(hidden)]
 pub use uuid::Uuid as __Uuid;
+#[doc(hidden)]
+pub type __DateTimeUtc = DateTime<Utc>;
 
 #[doc(hidden)]
 pub const __LOG_INSERT: &str = "INSERT INTO transition_log (seq, entry_id, instance_id, person_id, org_id, workflow, \

@@ -1095,6 +1095,266 @@ macro_rules! sql_tx_impl {
                     .fetch_optional(&mut *self.0)
                     .await?)
             }
+
+            async fn insert_principal(&mut self, p: &$crate::PrincipalRow) -> $crate::StoreResult<()> {
+                $crate::sqlx::query(
+                    "INSERT INTO principals (id, name, created_at, disabled_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(p.id)
+                .bind(&p.name)
+                .bind(p.created_at)
+                .bind(p.disabled_at)
+                .execute(&mut *self.0)
+                .await?;
+                Ok(())
+            }
+
+            async fn principal_by_name(&mut self, name: &str) -> $crate::StoreResult<Option<$crate::PrincipalRow>> {
+                Ok($crate::sqlx::query_as("SELECT * FROM principals WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&mut *self.0)
+                    .await?)
+            }
+
+            async fn principal_by_id(
+                &mut self,
+                id: $crate::__Uuid,
+            ) -> $crate::StoreResult<Option<$crate::PrincipalRow>> {
+                Ok($crate::sqlx::query_as("SELECT * FROM principals WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *self.0)
+                    .await?)
+            }
+
+            async fn principals(&mut self) -> $crate::StoreResult<Vec<$crate::PrincipalRow>> {
+                Ok($crate::sqlx::query_as("SELECT * FROM principals ORDER BY name")
+                    .fetch_all(&mut *self.0)
+                    .await?)
+            }
+
+            async fn set_principal_disabled(
+                &mut self,
+                id: $crate::__Uuid,
+                at: Option<$crate::__DateTimeUtc>,
+            ) -> $crate::StoreResult<bool> {
+                let r = $crate::sqlx::query("UPDATE principals SET disabled_at = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(at)
+                    .execute(&mut *self.0)
+                    .await?;
+                Ok(r.rows_affected() == 1)
+            }
+
+            async fn insert_binding(
+                &mut self,
+                principal_id: $crate::__Uuid,
+                role: &str,
+                org_id: Option<$crate::__Uuid>,
+                person_id: Option<$crate::__Uuid>,
+                created_at: $crate::__DateTimeUtc,
+            ) -> $crate::StoreResult<()> {
+                $crate::sqlx::query(
+                    "INSERT INTO role_bindings (principal_id, role, org_id, person_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(principal_id)
+                .bind(role)
+                .bind(org_id)
+                .bind(person_id)
+                .bind(created_at)
+                .execute(&mut *self.0)
+                .await?;
+                Ok(())
+            }
+
+            async fn delete_binding(
+                &mut self,
+                principal_id: $crate::__Uuid,
+                role: &str,
+                org_id: Option<$crate::__Uuid>,
+                person_id: Option<$crate::__Uuid>,
+            ) -> $crate::StoreResult<bool> {
+                let r = $crate::sqlx::query(
+                    "DELETE FROM role_bindings WHERE principal_id = $1 AND role = $2 \
+                     AND (($3 IS NULL AND org_id IS NULL) OR org_id = $3) \
+                     AND (($4 IS NULL AND person_id IS NULL) OR person_id = $4)",
+                )
+                .bind(principal_id)
+                .bind(role)
+                .bind(org_id)
+                .bind(person_id)
+                .execute(&mut *self.0)
+                .await?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn bindings_of(
+                &mut self,
+                principal_id: $crate::__Uuid,
+            ) -> $crate::StoreResult<Vec<$crate::BindingRow>> {
+                Ok($crate::sqlx::query_as(
+                    "SELECT b.role, b.org_id, b.person_id, b.created_at, \
+                     COALESCE(o.code, mo.code) AS org_code, COALESCE(o.path, mo.path) AS org_path, \
+                     p.resident_id \
+                     FROM role_bindings b \
+                     LEFT JOIN organisations o ON o.id = b.org_id \
+                     LEFT JOIN members m ON m.person_id = b.person_id \
+                     LEFT JOIN organisations mo ON mo.id = m.branch_id \
+                     LEFT JOIN persons p ON p.id = b.person_id \
+                     WHERE b.principal_id = $1 \
+                     ORDER BY b.created_at, b.role, COALESCE(o.path, mo.path)",
+                )
+                .bind(principal_id)
+                .fetch_all(&mut *self.0)
+                .await?)
+            }
+
+            async fn insert_token(
+                &mut self,
+                id: $crate::__Uuid,
+                principal_id: $crate::__Uuid,
+                label: &str,
+                secret_hash: &str,
+                created_at: $crate::__DateTimeUtc,
+            ) -> $crate::StoreResult<()> {
+                $crate::sqlx::query(
+                    "INSERT INTO api_tokens (id, principal_id, label, secret_hash, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(id)
+                .bind(principal_id)
+                .bind(label)
+                .bind(secret_hash)
+                .bind(created_at)
+                .execute(&mut *self.0)
+                .await?;
+                Ok(())
+            }
+
+            async fn token(&mut self, id: $crate::__Uuid) -> $crate::StoreResult<Option<$crate::TokenRow>> {
+                Ok($crate::sqlx::query_as(
+                    "SELECT t.id, t.principal_id, p.name AS principal_name, \
+                     p.disabled_at IS NOT NULL AS principal_disabled, t.label, t.secret_hash, t.created_at, \
+                     t.revoked_at, t.last_used_on \
+                     FROM api_tokens t JOIN principals p ON p.id = t.principal_id WHERE t.id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&mut *self.0)
+                .await?)
+            }
+
+            async fn revoke_token(
+                &mut self,
+                id: $crate::__Uuid,
+                at: $crate::__DateTimeUtc,
+            ) -> $crate::StoreResult<bool> {
+                let r = $crate::sqlx::query(
+                    "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+                )
+                .bind(id)
+                .bind(at)
+                .execute(&mut *self.0)
+                .await?;
+                Ok(r.rows_affected() == 1)
+            }
+
+            async fn touch_token(
+                &mut self,
+                id: $crate::__Uuid,
+                on: $crate::__NaiveDate,
+            ) -> $crate::StoreResult<()> {
+                $crate::sqlx::query(
+                    "UPDATE api_tokens SET last_used_on = $2 \
+                     WHERE id = $1 AND (last_used_on IS NULL OR last_used_on <> $2)",
+                )
+                .bind(id)
+                .bind(on)
+                .execute(&mut *self.0)
+                .await?;
+                Ok(())
+            }
+
+            async fn tokens_of(
+                &mut self,
+                principal_id: $crate::__Uuid,
+            ) -> $crate::StoreResult<Vec<$crate::TokenRow>> {
+                Ok($crate::sqlx::query_as(
+                    "SELECT t.id, t.principal_id, p.name AS principal_name, \
+                     p.disabled_at IS NOT NULL AS principal_disabled, t.label, t.secret_hash, t.created_at, \
+                     t.revoked_at, t.last_used_on \
+                     FROM api_tokens t JOIN principals p ON p.id = t.principal_id \
+                     WHERE t.principal_id = $1 ORDER BY t.created_at, t.id",
+                )
+                .bind(principal_id)
+                .fetch_all(&mut *self.0)
+                .await?)
+            }
+
+            async fn claim_idempotency(
+                &mut self,
+                principal_id: $crate::__Uuid,
+                key: &str,
+                request_sha256: &[u8],
+                at: $crate::__DateTimeUtc,
+            ) -> $crate::StoreResult<(bool, $crate::IdempotencyRow)> {
+                let inserted = $crate::sqlx::query(
+                    "INSERT INTO idempotency_keys (principal_id, key, request_sha256, created_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (principal_id, key) DO NOTHING",
+                )
+                .bind(principal_id)
+                .bind(key)
+                .bind(request_sha256)
+                .bind(at)
+                .execute(&mut *self.0)
+                .await?
+                .rows_affected()
+                    == 1;
+                let row = $crate::sqlx::query_as(
+                    "SELECT * FROM idempotency_keys WHERE principal_id = $1 AND key = $2",
+                )
+                .bind(principal_id)
+                .bind(key)
+                .fetch_one(&mut *self.0)
+                .await?;
+                Ok((inserted, row))
+            }
+
+            async fn complete_idempotency(
+                &mut self,
+                principal_id: $crate::__Uuid,
+                key: &str,
+                status: i32,
+                response: &str,
+                at: $crate::__DateTimeUtc,
+            ) -> $crate::StoreResult<bool> {
+                let r = $crate::sqlx::query(
+                    "UPDATE idempotency_keys SET status = $3, response = $4, completed_at = $5 \
+                     WHERE principal_id = $1 AND key = $2 AND status IS NULL",
+                )
+                .bind(principal_id)
+                .bind(key)
+                .bind(status)
+                .bind(response)
+                .bind(at)
+                .execute(&mut *self.0)
+                .await?;
+                Ok(r.rows_affected() == 1)
+            }
+
+            async fn release_idempotency(
+                &mut self,
+                principal_id: $crate::__Uuid,
+                key: &str,
+            ) -> $crate::StoreResult<bool> {
+                let r = $crate::sqlx::query(
+                    "DELETE FROM idempotency_keys WHERE principal_id = $1 AND key = $2 AND status IS NULL",
+                )
+                .bind(principal_id)
+                .bind(key)
+                .execute(&mut *self.0)
+                .await?;
+                Ok(r.rows_affected() == 1)
+            }
         }
     };
 }
