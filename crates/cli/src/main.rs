@@ -85,6 +85,13 @@ struct Cli {
 enum Cmd {
     /// Create the database (if missing) and apply migrations.
     Init,
+    /// Serve the HTTP API (/api/v1, OpenAPI at /api/openapi.json, docs at /api/docs, /metrics) until Ctrl-C or
+    /// SIGTERM, then finish the requests in flight. Callers need a token: `tuanji token create`.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+    },
     /// Organisations.
     #[command(subcommand)]
     Org(OrgCmd),
@@ -1076,12 +1083,48 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             engine = engine.with_signer(Signer::from_file(Path::new(&path), every, minutes)?);
         }
     }
+    if let Cmd::Serve { listen } = cli.cmd {
+        return serve(engine, listen).await;
+    }
     let actor = Actor {
         name: cli.actor.clone(),
         role: cli.role.clone(),
         ..Default::default()
     };
     with_engine!(&engine, e => dispatch(e, &actor, cli.cmd, &cli.database_url).await)
+}
+
+/// `tuanji serve`: the HTTP API on `listen` until Ctrl-C or SIGTERM.
+async fn serve(engine: AnyEngine, listen: std::net::SocketAddr) -> Result<(), Failure> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| input(format!("cannot listen on {listen}: {e}")))?;
+    let bound = listener.local_addr().unwrap_or(listen);
+    eprintln!(
+        "serving the Tuanji API on http://{bound}/api/v1 ({} database; docs at http://{bound}/api/docs); Ctrl-C stops",
+        engine.backend()
+    );
+    let shutdown = async {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let term = async {
+            if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                s.recv().await;
+            }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            () = ctrl_c => {},
+            () = term => {},
+        }
+        eprintln!("stopping: finishing the requests in flight");
+    };
+    tuanji_server::serve(engine, listener, shutdown)
+        .await
+        .map_err(|e| input(format!("the server failed: {e}")))
 }
 
 /// A whole number from an environment variable, if set.
@@ -1178,7 +1221,7 @@ async fn dispatch<S: tuanji_store::Store>(
         Cmd::Init => {
             println!("database ready: {} ({})", url, e.store().backend());
         }
-        Cmd::Workflows(_) => {}
+        Cmd::Workflows(_) | Cmd::Serve { .. } => {}
         Cmd::Org(OrgCmd::Import {
             file,
             data,

@@ -504,7 +504,7 @@ impl<S: Store> Engine<S> {
                 rule_codes: rule_codes.clone(),
                 payload: serde_json::json!({ "step": step, "flags": [] }),
                 effective_date: app.date,
-                idempotency_key: None,
+                idempotency_key: actor.idempotency_key.clone(),
             })
             .await?;
         Ok(StepOutcome {
@@ -952,7 +952,7 @@ impl<S: Store> Engine<S> {
                 rule_codes: rule_codes.clone(),
                 payload: serde_json::json!({ "step": step, "flags": flag_json }),
                 effective_date: step.date(),
-                idempotency_key: None,
+                idempotency_key: actor.idempotency_key.clone(),
             })
             .await?;
         if opens_standing {

@@ -328,7 +328,7 @@ impl<S: Store> Engine<S> {
             rule_codes: Vec::new(),
             payload: serde_json::json!({ "step": step }),
             effective_date: today,
-            idempotency_key: None,
+            idempotency_key: actor.idempotency_key.clone(),
         })
         .await?;
         tx.commit().await?;

@@ -533,7 +533,7 @@ impl<S: Store> Engine<S> {
             rule_codes: codes_of(&def.name, t),
             payload: serde_json::json!({ "step": step, "flags": flag_json }),
             effective_date: step.date(),
-            idempotency_key: None,
+            idempotency_key: actor.idempotency_key.clone(),
         }
     }
 
@@ -1382,7 +1382,7 @@ impl<S: Store> Engine<S> {
             rule_codes: codes.to_vec(),
             payload: serde_json::json!({ "step": step, "flags": [] }),
             effective_date: step.date(),
-            idempotency_key: None,
+            idempotency_key: actor.idempotency_key.clone(),
         };
         let chunk = 2000;
         for (i, m) in members.iter().enumerate() {

@@ -302,7 +302,7 @@ impl<S: Store> Engine<S> {
                 rule_codes: codes_of(&def.name, t),
                 payload: serde_json::json!({ "membership": membership }),
                 effective_date: *membership_date,
-                idempotency_key: None,
+                idempotency_key: actor.idempotency_key.clone(),
             })
             .await?;
         }

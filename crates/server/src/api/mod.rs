@@ -1,0 +1,43 @@
+//! The REST resources under `/api/v1/`, one module per concern. Each handler authenticates its caller
+//! ([`Caller`]), reads or runs one engine use case, and leaves every rule to the engine.
+
+use crate::openapi::ApiDoc;
+use crate::Shared;
+use tuanji_engine::{with_engine, Actor, EngineResult};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+mod admission;
+mod members;
+mod orgs;
+mod principals;
+mod relation;
+
+/// Every route of `/api/v1/`, with its OpenAPI description.
+pub fn router() -> OpenApiRouter<Shared> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(admission::apply))
+        .routes(routes!(admission::step))
+        .routes(routes!(members::show))
+        .routes(routes!(relation::command))
+        .routes(routes!(relation::list_transfers))
+        .routes(routes!(orgs::list))
+        .routes(routes!(orgs::quota))
+        .routes(routes!(principals::whoami))
+}
+
+/// The version of the person's latest `workflow` instance after a command (for the response's `ETag`); `None`
+/// when it cannot be read (the command's own response stands).
+pub(crate) async fn version_after(
+    st: &Shared,
+    actor: &Actor,
+    reference: &str,
+    workflow: &str,
+) -> Option<i64> {
+    let found: EngineResult<Option<i64>> = with_engine!(&st.engine, e => async {
+        let p = e.gate_person(actor, reference).await?;
+        e.instance_version(p, workflow).await
+    }.await);
+    found.ok().flatten()
+}

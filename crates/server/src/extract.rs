@@ -1,0 +1,316 @@
+//! Request extractors: the authenticated caller, JSON bodies (with precise 400/413/415/422 problems) and the
+//! command runner that applies `If-Match` and `Idempotency-Key`.
+
+use crate::problem::{ApiError, ApiResult};
+use crate::Shared;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+use tuanji_engine::principals::Claim;
+use tuanji_engine::{with_engine, Actor, EngineResult};
+use uuid::Uuid;
+
+/// The authenticated caller of a request: from `Authorization: Bearer tj_…`. Missing, malformed, unknown or
+/// revoked tokens get 401 with `WWW-Authenticate: Bearer`.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The principal.
+    pub principal: Uuid,
+    /// The actor the engine sees: the principal's name and grants.
+    pub actor: Actor,
+}
+
+impl FromRequestParts<Shared> for Caller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, st: &Shared) -> Result<Self, Self::Rejection> {
+        let unauthorised = |detail: String| {
+            let mut r = ApiError::new(StatusCode::UNAUTHORIZED, detail).into_response();
+            r.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            r
+        };
+        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+            return Err(unauthorised(
+                "this needs an API token: Authorization: Bearer tj_… (tuanji token create)".into(),
+            ));
+        };
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(|| unauthorised("the Authorization header is not `Bearer TOKEN`".into()))?;
+        let who = with_engine!(&st.engine, e => e.authenticate(token).await)
+            .map_err(|e| unauthorised(e.to_string()))?;
+        let actor = who.actor();
+        Ok(Caller {
+            principal: who.principal_id,
+            actor,
+        })
+    }
+}
+
+/// A JSON request body `T` and the SHA-256 of its bytes (for `Idempotency-Key`). Requires
+/// `Content-Type: application/json` (415), at most [`crate::BODY_LIMIT`] bytes (413), valid JSON (400) of the
+/// right shape, without unknown fields (422, naming the field and its position).
+pub struct JsonBody<T> {
+    /// The parsed body.
+    pub value: T,
+    /// SHA-256 of the body's bytes.
+    pub sha256: [u8; 32],
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| {
+                let v = v.trim();
+                v.eq_ignore_ascii_case("application/json")
+                    || (v.starts_with("application/") && v.ends_with("+json"))
+            });
+        if !json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "the body must be JSON: Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e: BytesRejection| match e {
+                BytesRejection::FailedToBufferBody(inner)
+                    if inner.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+                {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        format!("the body is larger than {} bytes", crate::BODY_LIMIT),
+                    )
+                }
+                other => ApiError::bad_request(other.body_text()),
+            })?;
+        let value = match Json::<T>::from_bytes(&bytes) {
+            Ok(Json(v)) => v,
+            Err(JsonRejection::JsonDataError(e)) => {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    e.body_text().replace(
+                        "Failed to deserialize the JSON body into the target type: ",
+                        "",
+                    ),
+                ))
+            }
+            Err(e) => {
+                return Err(ApiError::bad_request(e.body_text().replace(
+                    "Failed to parse the request body as JSON: ",
+                    "malformed JSON: ",
+                )))
+            }
+        };
+        Ok(JsonBody {
+            value,
+            sha256: Sha256::digest(&bytes).into(),
+        })
+    }
+}
+
+/// The `If-Match` version of a request: `"7"`, `W/"7"` or `7`; `*` or no header: none.
+///
+/// Errors: 400 for anything else.
+pub fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
+    let Some(v) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = v.to_str().unwrap_or("").trim();
+    if text == "*" {
+        return Ok(None);
+    }
+    let bare = text.trim_start_matches("W/").trim_matches('"');
+    bare.parse::<i64>()
+        .ok()
+        .filter(|n| *n >= 0)
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "If-Match must be an instance version such as \"7\" (from the ETag of a read), not `{text}`"
+            ))
+        })
+}
+
+/// The `Idempotency-Key` of a request: 1–200 printable ASCII characters.
+///
+/// Errors: 400 for anything else.
+pub fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    match v.to_str() {
+        Ok(k)
+            if !k.is_empty() && k.len() <= 200 && k.bytes().all(|b| (0x20..0x7f).contains(&b)) =>
+        {
+            Ok(Some(k.to_owned()))
+        }
+        _ => Err(ApiError::bad_request(
+            "Idempotency-Key must be 1–200 printable ASCII characters",
+        )),
+    }
+}
+
+/// A command's response: its status, its JSON body and, when known, the instance version after it (`ETag`).
+pub struct Done<T> {
+    /// 200 or 201.
+    pub status: StatusCode,
+    /// The body.
+    pub body: T,
+    /// The version of the instance acted on, after the command.
+    pub version: Option<i64>,
+}
+
+/// How long a request with the same `Idempotency-Key` waits for the first one to finish before answering 409.
+const PENDING_WAIT: Duration = Duration::from_secs(20);
+
+/// Runs a state-changing command for `caller`: the actor gets `If-Match` and `Idempotency-Key` from the headers;
+/// with a key, the first response is stored and a repeated request (same principal, key and body) gets it back
+/// without running again (`Idempotent-Replayed: true`); a different body under the same key is 422; a repeat
+/// while the first still runs waits for it. Rule refusals are responses like any other and are replayed too;
+/// a failure of the server releases the key so the request can be retried.
+pub async fn command<T, F, Fut>(
+    st: &Shared,
+    caller: &Caller,
+    headers: &HeaderMap,
+    body_sha256: [u8; 32],
+    workflow: &'static str,
+    run: F,
+) -> Response
+where
+    T: Serialize,
+    F: FnOnce(Actor) -> Fut,
+    Fut: std::future::Future<Output = ApiResult<Done<T>>>,
+{
+    match command_inner(st, caller, headers, body_sha256, workflow, run).await {
+        Ok(r) | Err(r) => r,
+    }
+}
+
+async fn command_inner<T, F, Fut>(
+    st: &Shared,
+    caller: &Caller,
+    headers: &HeaderMap,
+    body_sha256: [u8; 32],
+    workflow: &'static str,
+    run: F,
+) -> Result<Response, Response>
+where
+    T: Serialize,
+    F: FnOnce(Actor) -> Fut,
+    Fut: std::future::Future<Output = ApiResult<Done<T>>>,
+{
+    let mut actor = caller.actor.clone();
+    actor.if_version = if_match(headers).map_err(IntoResponse::into_response)?;
+    let key = idempotency_key(headers).map_err(IntoResponse::into_response)?;
+    actor.idempotency_key = key.clone();
+    let Some(key) = key else {
+        let res = run(actor).await;
+        st.metrics.command(workflow, &res);
+        return Ok(render(res).1);
+    };
+    let principal = caller.principal;
+    let deadline = tokio::time::Instant::now() + PENDING_WAIT;
+    loop {
+        let claim =
+            with_engine!(&st.engine, e => e.idempotency_claim(principal, &key, body_sha256).await)
+                .map_err(|e| ApiError::from(e).into_response())?;
+        match claim {
+            Claim::Owned => break,
+            Claim::Replay { status, body } => return Ok(replayed(status, body)),
+            Claim::Mismatch => {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!(
+                        "Idempotency-Key `{key}` was used before with a different request body"
+                    ),
+                )
+                .into_response())
+            }
+            Claim::Pending if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Claim::Pending => {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    format!("a request with Idempotency-Key `{key}` is still running; retry later"),
+                )
+                .into_response())
+            }
+        }
+    }
+    let res = run(actor).await;
+    st.metrics.command(workflow, &res);
+    let server_failed = matches!(&res, Err(e) if e.status().is_server_error());
+    let (stored, response) = render(res);
+    let saved = if server_failed {
+        with_engine!(&st.engine, e => e.idempotency_release(principal, &key).await)
+    } else {
+        with_engine!(&st.engine, e => e.idempotency_complete(principal, &key, stored.0, &stored.1).await)
+    };
+    saved.map_err(|e| ApiError::from(e).into_response())?;
+    Ok(response)
+}
+
+/// The stored form (status, body text) and the response of a command's result.
+fn render<T: Serialize>(res: ApiResult<Done<T>>) -> ((u16, String), Response) {
+    match res {
+        Ok(done) => {
+            let body = serde_json::to_string(&done.body).unwrap_or_default();
+            let mut r = (done.status, body.clone()).into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            if let Some(v) = done.version {
+                if let Ok(h) = HeaderValue::from_str(&format!("\"{v}\"")) {
+                    r.headers_mut().insert(header::ETAG, h);
+                }
+            }
+            ((done.status.as_u16(), body), r)
+        }
+        Err(e) => {
+            let body = serde_json::to_string(&e.0).unwrap_or_default();
+            ((e.0.status, body), e.into_response())
+        }
+    }
+}
+
+/// A stored response given back for a repeated `Idempotency-Key`.
+fn replayed(status: u16, body: String) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let kind = if status.is_success() {
+        "application/json"
+    } else {
+        "application/problem+json"
+    };
+    let mut r = (status, body).into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    r.headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    r
+}
+
+/// `EngineResult` to `ApiResult`.
+pub fn api<T>(r: EngineResult<T>) -> ApiResult<T> {
+    r.map_err(ApiError::from)
+}
