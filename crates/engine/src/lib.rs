@@ -22,6 +22,7 @@ pub mod evaluation;
 pub mod export;
 pub mod orgs;
 pub mod party;
+pub mod principals;
 pub mod query;
 pub mod quota;
 pub mod relation;
@@ -156,6 +157,7 @@ pub struct Engine<S: Store> {
     calendar: &'static WorkingCalendar,
     today: Option<Date>,
     signer: Option<std::sync::Arc<audit::Signer>>,
+    verified_tokens: principals::VerifiedTokens,
 }
 
 impl<S: Store> Engine<S> {
@@ -182,6 +184,7 @@ impl<S: Store> Engine<S> {
             calendar: WorkingCalendar::china(),
             today: None,
             signer: None,
+            verified_tokens: principals::VerifiedTokens::default(),
         })
     }
 
