@@ -10,6 +10,8 @@
 //!
 //! "Today" is fixed at [`TODAY`] (2026-11-30, a date in China Standard Time) for every engine.
 
+pub mod http;
+
 use std::future::Future;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU32, Ordering};
