@@ -11,10 +11,12 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tuanji_domain::dues::{format_yuan, YearMonth};
+use tuanji_engine::access::Role;
 use tuanji_engine::admission::{AdmissionCommand, Application};
 use tuanji_engine::audit::{check_proof, InclusionProof, Signer};
 use tuanji_engine::demo::DemoConfig;
 use tuanji_engine::export::{ExportFormat, LogQuery};
+use tuanji_engine::principals::{BindingView, PrincipalView, TokenView};
 use tuanji_engine::relation::{RelationCommand, RelationOutcome, TransferView};
 use tuanji_engine::standing::{
     parse_yuan, post_name, DuesView, StandingCommand, StandingOutcome, StandingSweepReport,
@@ -160,6 +162,13 @@ enum Cmd {
     /// Workflow files.
     #[command(subcommand)]
     Workflows(WorkflowsCmd),
+    /// Principals of the HTTP API and their role bindings on the organisation tree (bootstrap:
+    /// `tuanji principal add admin --role system_admin --org CYLC`).
+    #[command(subcommand)]
+    Principal(PrincipalCmd),
+    /// API bearer tokens: create (shown once), revoke, list.
+    #[command(subcommand)]
+    Token(TokenCmd),
     /// Run the demo on an empty database: national tree, two schools, 1,000 applicants, the whole procedure.
     Demo {
         /// Roster seed.
@@ -1049,6 +1058,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             | Cmd::Admission(AdmissionCmd::Replay { .. })
             | Cmd::Standing(StandingCmd::Show { .. })
             | Cmd::Dues(DuesCmd::Show { .. })
+            | Cmd::Principal(PrincipalCmd::List { .. })
+            | Cmd::Token(TokenCmd::List { .. })
     );
     if let Some(path) = tuanji_store_sqlite::file_path(&cli.database_url) {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -1615,6 +1626,8 @@ async fn dispatch<S: tuanji_store::Store>(
         }
         Cmd::Standing(cmd) => standing_cmd(e, actor, cmd).await?,
         Cmd::Dues(cmd) => dues_cmd(e, actor, cmd).await?,
+        Cmd::Principal(cmd) => principal_cmd(e, cmd).await?,
+        Cmd::Token(cmd) => token_cmd(e, cmd).await?,
         Cmd::Demo {
             seed,
             applicants,
@@ -3338,5 +3351,279 @@ async fn party_cmd<S: tuanji_store::Store>(
             .unwrap_or_default()
     );
     print_recommendation(&out.recommendation);
+    Ok(())
+}
+
+/// A role name, for clap. (Role flags have the id `binding_role`: `role` is the global `--as`.)
+fn role_arg(s: &str) -> Result<Role, String> {
+    Role::parse(s).map_err(|e| e.to_string())
+}
+
+/// The target of a role binding: `--org CODE` for every role but `member`, `--member REF` for `member`.
+#[derive(Args)]
+struct BindingArgs {
+    /// Organisation code the binding is on; the binding covers its subtree (every role but member).
+    #[arg(long, conflicts_with = "member")]
+    org: Option<String>,
+    /// The member a `member` binding covers: resident ID or development number.
+    #[arg(long)]
+    member: Option<String>,
+}
+
+impl BindingArgs {
+    /// The engine's target for `role`, or a usage failure naming the flag the role needs.
+    fn target(&self, role: Role) -> Result<String, Failure> {
+        match (role, &self.org, &self.member) {
+            (Role::Member, None, Some(m)) => Ok(m.clone()),
+            (Role::Member, _, _) => Err(input(
+                "the member role needs --member REF (resident ID or development number)",
+            )),
+            (_, Some(o), None) => Ok(o.clone()),
+            (r, _, _) => Err(input(format!("the {r} role needs --org CODE"))),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum PrincipalCmd {
+    /// Create a principal (a person or system that calls the HTTP API), optionally with a first role binding.
+    Add {
+        /// Unique name, 1–50 characters; recorded as the actor of its commands.
+        name: String,
+        /// Role to grant at once: system_admin, committee_admin, branch_secretary, auditor or member.
+        #[arg(long = "role", id = "binding_role", value_parser = role_arg)]
+        role: Option<Role>,
+        #[command(flatten)]
+        target: BindingArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give a principal a role over an organisation's subtree (`--org`), or over a member's own record
+    /// (`--role member --member REF`).
+    Grant {
+        /// Principal name.
+        name: String,
+        /// system_admin, committee_admin, branch_secretary (on a branch), auditor or member.
+        #[arg(long = "role", id = "binding_role", value_parser = role_arg)]
+        role: Role,
+        #[command(flatten)]
+        target: BindingArgs,
+    },
+    /// Take a role binding back (same arguments as grant).
+    Ungrant {
+        /// Principal name.
+        name: String,
+        /// The role of the binding.
+        #[arg(long = "role", id = "binding_role", value_parser = role_arg)]
+        role: Role,
+        #[command(flatten)]
+        target: BindingArgs,
+    },
+    /// Disable a principal: its tokens stop working at once.
+    Disable {
+        /// Principal name.
+        name: String,
+    },
+    /// Enable a disabled principal again.
+    Enable {
+        /// Principal name.
+        name: String,
+    },
+    /// Every principal with its bindings (member ID numbers masked) and active tokens.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCmd {
+    /// Create an API bearer token: standard output is exactly the token, shown this once (only its argon2id hash
+    /// is stored).
+    Create {
+        /// Principal name.
+        principal: String,
+        /// Free text, at most 100 characters (the device or system using it).
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// Revoke a token: requests with it are refused from now on.
+    Revoke {
+        /// Token id (the 32 hex digits after `tj_`, or the UUID `token list` shows).
+        token_id: String,
+    },
+    /// A principal's tokens, revoked ones too (never a secret or hash).
+    List {
+        /// Principal name.
+        principal: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn binding_text(b: &BindingView) -> String {
+    match &b.member {
+        Some(m) => format!("member {m} (branch {})", b.org_code),
+        None => format!("{} over {}", b.role, b.org_code),
+    }
+}
+
+fn print_principal(p: &PrincipalView) {
+    println!(
+        "principal `{}` ({}){}: {} active token(s)",
+        p.name,
+        p.id,
+        if p.disabled_at.is_some() {
+            ", disabled"
+        } else {
+            ""
+        },
+        p.tokens
+    );
+    for b in &p.bindings {
+        println!("  {}", binding_text(b));
+    }
+}
+
+fn print_tokens(list: &[TokenView]) {
+    let mut t = table(&[
+        "id",
+        "principal",
+        "label",
+        "created (UTC)",
+        "last used",
+        "revoked (UTC)",
+    ]);
+    for v in list {
+        t.add_row(vec![
+            v.id.simple().to_string(),
+            v.principal.clone(),
+            v.label.clone(),
+            v.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            v.last_used_on.map(|d| d.to_string()).unwrap_or_default(),
+            v.revoked_at
+                .map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string())
+                .unwrap_or_default(),
+        ]);
+    }
+    println!("{t}\n{} token(s)", list.len());
+}
+
+async fn principal_cmd<S: tuanji_store::Store>(
+    e: &tuanji_engine::Engine<S>,
+    cmd: PrincipalCmd,
+) -> Result<(), Failure> {
+    match cmd {
+        PrincipalCmd::Add {
+            name,
+            role,
+            target,
+            json,
+        } => {
+            // Check the binding's flags before anything is written.
+            let binding = role.map(|r| target.target(r).map(|t| (r, t))).transpose()?;
+            if binding.is_none() && (target.org.is_some() || target.member.is_some()) {
+                return Err(input("--org and --member need --role"));
+            }
+            let mut p = e.principal_add(&name).await?;
+            if let Some((role, target)) = binding {
+                match e.grant(&p.name, role, &target).await {
+                    Ok(b) => p.bindings.push(b),
+                    Err(err) => {
+                        let mut f = Failure::from(err);
+                        f.message = format!(
+                            "{} (the principal `{}` was created without this binding: fix it and run `tuanji principal grant`)",
+                            f.message, p.name
+                        );
+                        return Err(f);
+                    }
+                }
+            }
+            if json {
+                print_json(&p)?;
+            } else {
+                print_principal(&p);
+            }
+        }
+        PrincipalCmd::Grant { name, role, target } => {
+            let b = e.grant(&name, role, &target.target(role)?).await?;
+            println!("granted to `{}`: {}", name.trim(), binding_text(&b));
+        }
+        PrincipalCmd::Ungrant { name, role, target } => {
+            let b = e.ungrant(&name, role, &target.target(role)?).await?;
+            println!("taken from `{}`: {}", name.trim(), binding_text(&b));
+        }
+        PrincipalCmd::Disable { name } => print_principal(&e.principal_disable(&name).await?),
+        PrincipalCmd::Enable { name } => print_principal(&e.principal_enable(&name).await?),
+        PrincipalCmd::List { json } => {
+            let list = e.principal_list().await?;
+            if json {
+                print_json(&list)?;
+            } else {
+                let mut t = table(&["name", "id", "bindings", "active tokens", "disabled"]);
+                for p in &list {
+                    t.add_row(vec![
+                        p.name.clone(),
+                        p.id.to_string(),
+                        p.bindings
+                            .iter()
+                            .map(binding_text)
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                        p.tokens.to_string(),
+                        if p.disabled_at.is_some() { "yes" } else { "" }.to_owned(),
+                    ]);
+                }
+                println!("{t}\n{} principal(s)", list.len());
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn token_cmd<S: tuanji_store::Store>(
+    e: &tuanji_engine::Engine<S>,
+    cmd: TokenCmd,
+) -> Result<(), Failure> {
+    match cmd {
+        TokenCmd::Create { principal, label } => {
+            let (v, token) = e.token_create(&principal, &label).await?;
+            // Only the token on standard output, so `> token.txt` captures exactly it.
+            eprintln!(
+                "token {} for `{}`: shown this once, keep it secret (only its hash is stored)",
+                v.id.simple(),
+                v.principal
+            );
+            println!("{token}");
+        }
+        TokenCmd::Revoke { token_id } => {
+            let id = uuid::Uuid::parse_str(token_id.trim()).map_err(|_| {
+                input(format!(
+                    "`{}` is not a token id: give the 32 hex digits after tj_ (as `tuanji token list` shows)",
+                    token_id.trim()
+                ))
+            })?;
+            let v = e.token_revoke(id).await?;
+            println!(
+                "token {} of `{}` revoked at {} UTC",
+                v.id.simple(),
+                v.principal,
+                v.revoked_at
+                    .map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string())
+                    .unwrap_or_default()
+            );
+        }
+        TokenCmd::List { principal, json } => {
+            let list = e.tokens(&principal).await?;
+            if json {
+                print_json(&list)?;
+            } else {
+                print_tokens(&list);
+            }
+        }
+    }
     Ok(())
 }
