@@ -193,7 +193,7 @@ impl<S: Store> Engine<S> {
         Ok(authorise(actor, &t.command, &t.roles, scope)?.unwrap_or(claimed))
     }
 
-    /// For an API caller: [`EngineError::NotFound`] (worded as for a member that does not exist) unless one of its
+    /// For an API caller: [`EngineError::NotFound`] (worded exactly as for a person who does not exist) unless one of its
     /// grants covers one of `orgs` or `person`, so that a caller outside learns nothing about the member, not even
     /// that they exist. Nothing for the trusted CLI.
     pub(crate) async fn gate(
@@ -220,8 +220,8 @@ impl<S: Store> Engine<S> {
             }
         }
         Err(EngineError::NotFound(format!(
-            "no member or applicant matches `{}`",
-            tuanji_domain::mask_id_like(reference)
+            "no person on record for {}",
+            tuanji_domain::mask_id_like(reference.trim())
         )))
     }
 

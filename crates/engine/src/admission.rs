@@ -18,7 +18,7 @@ use tuanji_workflow::{names, Definition, TransitionDef};
 use uuid::Uuid;
 
 /// An application (入团申请书) as received: the creating command of an admission instance.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Application {
@@ -38,7 +38,7 @@ pub struct Application {
 
 /// One step of the procedure as a user gives it. Persons are named by resident ID or development number.
 /// In JSON (HTTP API): an object whose `command` names the step (`record_talk`, `approve`, …) beside its fields.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AdmissionCommand {
@@ -645,7 +645,6 @@ impl<S: Store> Engine<S> {
         let (person, inst) = self.find_admission(tx, applicant).await?;
         self.gate(tx, actor, &[inst.branch_id], Some(person.id), applicant)
             .await?;
-        crate::access::check_version(actor, inst.version)?;
         let def = self
             .registry
             .get(&inst.workflow, inst.workflow_version as u32)
@@ -664,6 +663,7 @@ impl<S: Store> Engine<S> {
         let role = self
             .role_on(tx, actor, t, def, inst.branch_id, Some(person.id))
             .await?;
+        crate::access::check_version(actor, inst.version)?;
         // Only an admitted person has a member row that can carry a tombstone.
         let tombstone = match inst.state.as_str() {
             tuanji_workflow::ADMITTED => tx.member(person.id).await?.and_then(|m| m.deleted_on),
@@ -1089,7 +1089,11 @@ fn unique_person(e: StoreError, rid: &ResidentId) -> EngineError {
 /// `Vec<u8>` as standard base64 text in JSON.
 mod base64_bytes {
     use base64::Engine as _;
-    use serde::{Deserialize, Deserializer};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let text = String::deserialize(d)?;

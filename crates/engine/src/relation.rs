@@ -31,7 +31,7 @@ const ENDED: &[&str] = &["transferred", "deleted"];
 /// A relation command as a user gives it. Organisations are named by code; dates are effective dates
 /// (China Standard Time) and may not be after today. In JSON (HTTP API): an object whose `command` names the
 /// workflow command (`request_transfer`, `approve`, …) beside its fields.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 pub enum RelationCommand {
@@ -594,7 +594,6 @@ impl<S: Store> Engine<S> {
                 .await?;
         }
         let acting_id = named.as_ref().map_or(live.branch.id, |o| o.id);
-        crate::access::check_version(actor, live.inst.as_ref().map_or(0, |i| i.version))?;
         // TRF_NO_DELETE is a floor: checked before the table, whatever the role.
         if matches!(cmd, RelationCommand::Delete { .. }) && live.data.locked(&live.state) {
             return Err(RuleViolation::new(
@@ -628,6 +627,7 @@ impl<S: Store> Engine<S> {
         let role = self
             .role_on(tx, actor, t, def, acting_id, Some(live.person.id))
             .await?;
+        crate::access::check_version(actor, live.inst.as_ref().map_or(0, |i| i.version))?;
         let mut acting = None;
         let mut target: Option<OrgRow> = None;
         let mut target_inside = false;

@@ -105,13 +105,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
         let value = match Json::<T>::from_bytes(&bytes) {
             Ok(Json(v)) => v,
             Err(JsonRejection::JsonDataError(e)) => {
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    e.body_text().replace(
-                        "Failed to deserialize the JSON body into the target type: ",
-                        "",
-                    ),
-                ))
+                let detail = serde_json::from_slice::<serde_json::Value>(&bytes)
+                    .ok()
+                    .and_then(|v| bad_date(&v, ""))
+                    .unwrap_or_else(|| {
+                        e.body_text().replace(
+                            "Failed to deserialize the JSON body into the target type: ",
+                            "",
+                        )
+                    });
+                return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, detail));
             }
             Err(e) => {
                 return Err(ApiError::bad_request(e.body_text().replace(
@@ -124,6 +127,39 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
             value,
             sha256: Sha256::digest(&bytes).into(),
         })
+    }
+}
+
+/// The first field of a body (at any depth) whose text has the shape of a date (`YYYY-MM-DD`) but is not a calendar
+/// date, named by its JSON path: serde's own message for it ("input is out of range") names no field.
+fn bad_date(v: &serde_json::Value, path: &str) -> Option<String> {
+    match v {
+        serde_json::Value::String(t) => {
+            let shaped = t.len() == 10
+                && t.bytes().enumerate().all(|(i, b)| {
+                    if i == 4 || i == 7 {
+                        b == b'-'
+                    } else {
+                        b.is_ascii_digit()
+                    }
+                });
+            (shaped && chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").is_err()).then(|| {
+                format!("`{path}`: {t} is not a calendar date (YYYY-MM-DD, China Standard Time)")
+            })
+        }
+        serde_json::Value::Object(m) => m.iter().find_map(|(k, x)| {
+            let p = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            bad_date(x, &p)
+        }),
+        serde_json::Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| bad_date(x, &format!("{path}[{i}]"))),
+        _ => None,
     }
 }
 
@@ -220,6 +256,20 @@ where
 {
     let mut actor = caller.actor.clone();
     actor.if_version = if_match(headers).map_err(IntoResponse::into_response)?;
+    // With If-Match, losing a race to another change of the same instance is a failed precondition too.
+    let named = actor.if_version;
+    let run = move |actor: Actor| {
+        let fut = run(actor);
+        async move {
+            match (fut.await, named) {
+                (Err(e), Some(v)) if e.status() == StatusCode::CONFLICT => Err(ApiError::new(
+                    StatusCode::PRECONDITION_FAILED,
+                    format!("the instance changed while this command ran: it is no longer at version {v} (If-Match); read it again and resubmit"),
+                )),
+                (other, _) => other,
+            }
+        }
+    };
     let key = idempotency_key(headers).map_err(IntoResponse::into_response)?;
     actor.idempotency_key = key.clone();
     let Some(key) = key else {
