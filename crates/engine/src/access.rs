@@ -153,6 +153,31 @@ pub(crate) fn authorise(
     })
 }
 
+/// For work over the whole register (the sweep): the actor as the trusted CLI would be, acting as `role`, once an
+/// API caller is found to hold `role` over the root of the tree (a binding whose organisation has no parent).
+///
+/// Errors: [`EngineError::Forbidden`] when it does not.
+pub(crate) fn whole_register(actor: &Actor, role: Role) -> EngineResult<Actor> {
+    let Some(grants) = &actor.grants else {
+        return Ok(actor.clone());
+    };
+    let at_root = grants
+        .iter()
+        .any(|g| g.role == role && g.org_path.matches('/').count() == 2);
+    if !at_root {
+        return Err(EngineError::Forbidden(format!(
+            "this works on the whole register: it needs {role} over the root organisation"
+        )));
+    }
+    Ok(Actor {
+        name: actor.name.clone(),
+        role: Some(role.as_str().to_owned()),
+        grants: None,
+        if_version: None,
+        idempotency_key: actor.idempotency_key.clone(),
+    })
+}
+
 /// Checks the caller's `If-Match` version against the instance's current version.
 ///
 /// Errors: [`EngineError::Precondition`] naming both versions.

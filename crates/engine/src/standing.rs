@@ -1244,3 +1244,4 @@ mod tests {
         }
     }
 }
+        let actor = &crate::access::whole_register(actor, crate::access::Role::SystemAdmin)?;
