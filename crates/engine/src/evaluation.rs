@@ -11,7 +11,7 @@
 use crate::admission::{codes_of, masked, role_for, to_json};
 use crate::{Actor, Engine, EngineError, EngineResult};
 use serde::Serialize;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use tuanji_domain::Date;
 use tuanji_store::{EvaluationRow, NewLogEntry, OrgRow, Store, StoreError, StoreTx};
 use tuanji_workflow::evaluation::{
@@ -19,6 +19,7 @@ use tuanji_workflow::evaluation::{
     Grade, MemberGrade, Round,
 };
 use tuanji_workflow::relation::OrgFact;
+use tuanji_workflow::standing::StandingData;
 use tuanji_workflow::{Definition, NEW};
 use uuid::Uuid;
 
@@ -187,9 +188,15 @@ impl<S: Store> Engine<S> {
     /// Runs an evaluation command on the round of `branch` (code) for `year`.
     ///
     /// Errors: WF_NOT_ALLOWED when the command is not allowed in the round's state (e.g. `amend` after approval)
-    /// or the role may not issue it; EVL_GRADES for attendance not above 2/3 of the branch's members, more than
-    /// 30 % excellent, a grade of a non-member or a member graded twice, an approval by a committee not above
-    /// the branch or dated before the meeting; EVL_UNQUALIFIED for a re-evaluation of a member not graded
+    /// or the role may not issue it; EVL_GRADES (checked in this order: the roll first) for a year after the
+    /// current year or after the meeting's, a member graded twice (both entries named, 1-based), a grade of a
+    /// person who is not a member of the branch in good standing on the meeting date, a round for a year in
+    /// which no graded member was yet a member (membership after 31 December), a member in good standing on the
+    /// meeting date and a member by 31 December of the year who is not graded (on `record`, `amend` and again on
+    /// `approve`; up to five named by masked resident ID), attendance not above 2/3 of the branch's members in
+    /// good standing on the meeting date (aged-out, withdrawn, removed, expelled and deceased members do not
+    /// count; members on probation do), more than 30 % excellent, an approval by a committee not above the
+    /// branch or dated before the meeting; EVL_UNQUALIFIED for a re-evaluation of a member not graded
     /// unqualified, earlier than 3 months after the approval, advice to a member not re-evaluated unqualified,
     /// or closing with members pending; [`EngineError::Input`] for unknown branches, persons or organisations,
     /// a round that does not exist (or already exists, for `record`), and dates after today.
@@ -256,7 +263,7 @@ impl<S: Store> Engine<S> {
         }
         let t = def.transition(&state, cmd.command())?;
         let role = role_for(actor, t, def)?;
-        let mut branch_members = BTreeSet::new();
+        let mut branch_members = BTreeMap::new();
         let mut approver = None;
         let mut approver_above_branch = false;
         let mut ids: HashMap<Uuid, String> = HashMap::new();
@@ -271,11 +278,7 @@ impl<S: Store> Engine<S> {
                 present,
                 grades,
             } => {
-                for m in tx.members_of_branch(b.id).await? {
-                    if m.membership_date <= *date && m.standing != "annulled" {
-                        branch_members.insert(m.person_id);
-                    }
-                }
+                branch_members = self.roll_on(tx, &b, *date).await?;
                 let mut list = Vec::with_capacity(grades.len());
                 for (who, grade) in grades {
                     let p = self.find_person(tx, who).await?;
@@ -306,6 +309,9 @@ impl<S: Store> Engine<S> {
                 })?;
                 approver_above_branch = o.id != b.id && o.covers(&b) && o.kind != "branch";
                 approver = Some(org_fact(&o));
+                if let Some(meeting) = data.meeting_date {
+                    branch_members = self.roll_on(tx, &b, meeting).await?;
+                }
                 EvaluationStep::Approve {
                     date: *date,
                     org: o.code,
@@ -348,13 +354,23 @@ impl<S: Store> Engine<S> {
             ..EvaluationFacts::new(&policy, &data, &state, &step, &role, today)
         };
         for g in &t.guards {
-            check_guard(g, &facts).map_err(|mut v| {
+            if let Err(mut v) = check_guard(g, &facts) {
                 // Messages name members by masked ID, never by person id.
                 for (id, m) in &ids {
                     v.message = v.message.replace(&id.to_string(), m);
                 }
-                v
-            })?;
+                for id in facts.branch_members.keys() {
+                    let text = id.to_string();
+                    if v.message.contains(&text) {
+                        let m = match tx.person(*id).await? {
+                            Some(p) => masked(&p.resident_id),
+                            None => text.clone(),
+                        };
+                        v.message = v.message.replace(&text, &m);
+                    }
+                }
+                return Err(v.into());
+            }
         }
         let names = tuanji_workflow::names::for_machine("evaluation");
         let flags: Vec<(String, String)> = t
@@ -454,6 +470,47 @@ impl<S: Store> Engine<S> {
             flags,
             round,
         })
+    }
+
+    /// The members of branch `b` in good standing on `on`, each with their membership date (团籍 start): the
+    /// roll an evaluation round grades and counts for attendance (EVL_GRADES). A member is on it when their
+    /// membership started on or before `on`, the branch holds their organisation relation (组织关系) and is not
+    /// tombstoned, their standing is not `annulled`, and no end of membership (`aged_out`, `withdrawn`,
+    /// `removed`, `expelled`, `deceased`: the effective date in the standing instance) falls on or before `on`.
+    /// Members on probation (留团察看), recommended to the Party or Party members are on it.
+    async fn roll_on(
+        &self,
+        tx: &mut S::Tx,
+        b: &OrgRow,
+        on: Date,
+    ) -> EngineResult<BTreeMap<Uuid, Date>> {
+        const LIVE: &[&str] = &[
+            "member",
+            "on_probation",
+            "recommended_for_party",
+            "party_member",
+        ];
+        let mut roll = BTreeMap::new();
+        for m in tx.members_of_branch(b.id).await? {
+            if m.membership_date > on || m.standing == "annulled" {
+                continue;
+            }
+            if !LIVE.contains(&m.standing.as_str()) {
+                // Ended since? The standing instance has the effective date.
+                let ended = match tx.latest_instance(m.person_id, "standing").await? {
+                    Some(inst) => serde_json::from_str::<StandingData>(&inst.data)
+                        .map_err(|e| corrupt(format!("standing instance {}: {e}", inst.id)))?
+                        .ended
+                        .map(|(_, date)| date),
+                    None => None,
+                };
+                if ended.is_none_or(|end| end <= on) {
+                    continue;
+                }
+            }
+            roll.insert(m.person_id, m.membership_date);
+        }
+        Ok(roll)
     }
 
     async fn evaluation_view_of(
@@ -603,7 +660,9 @@ pub fn parse_grade(s: &str) -> Result<Grade, String> {
 ///
 /// # Errors
 /// [`EngineError::Rows`] with every bad line (1-based, header = 1): a missing column, an empty member, a grade
-/// that is not one of the four (EVL_GRADES), text that is neither UTF-8 nor GB18030.
+/// that is not one of the four (EVL_GRADES), a member given on an earlier line too ("graded twice", both line
+/// numbers, EVL_GRADES; the same person named once by resident ID and once by development number is found by
+/// the engine, which names both entries), text that is neither UTF-8 nor GB18030.
 pub fn parse_grades_csv(bytes: &[u8]) -> EngineResult<Vec<(String, Grade)>> {
     use tuanji_domain::RuleCode;
     use tuanji_import::roster::RowError;
@@ -657,6 +716,7 @@ pub fn parse_grades_csv(bytes: &[u8]) -> EngineResult<Vec<(String, Grade)>> {
     let (mh, gh) = (headers[mi].trim().to_owned(), headers[gi].trim().to_owned());
     let mut out = Vec::new();
     let mut errors = Vec::new();
+    let mut lines: HashMap<String, usize> = HashMap::new();
     for record in reader.records() {
         let record = match record {
             Ok(r) => r,
@@ -694,6 +754,21 @@ pub fn parse_grades_csv(bytes: &[u8]) -> EngineResult<Vec<(String, Grade)>> {
             ));
             continue;
         }
+        // The same member twice (resident IDs compared with an uppercase check character).
+        let key = member.to_uppercase();
+        if let Some(first) = lines.get(&key) {
+            errors.push(row_error(
+                line,
+                Some(&mh),
+                Some(RuleCode::EvlGrades),
+                format!(
+                    "{} is graded twice: lines {first} and {line}",
+                    tuanji_domain::mask_id_like(member)
+                ),
+            ));
+            continue;
+        }
+        lines.insert(key, line);
         match parse_grade(grade) {
             Ok(g) => out.push((member.to_owned(), g)),
             Err(m) => errors.push(row_error(line, Some(&gh), Some(RuleCode::EvlGrades), m)),

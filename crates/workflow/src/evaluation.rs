@@ -7,7 +7,7 @@
 //! DOMAIN-SOURCES.md §8 and §2 (《中国共产主义青年团基层组织“三会两制一课”实施细则（试行）》
 //! 中青发〔2017〕5号, Arts. 32–36). Dates are calendar dates in China Standard Time.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
@@ -438,8 +438,13 @@ pub struct EvaluationFacts<'a> {
     pub role: &'a str,
     /// Today: no date may be after it.
     pub today: Date,
-    /// The members of the branch on the meeting date (person ids), for `record` and `amend`.
-    pub branch_members: BTreeSet<Uuid>,
+    /// The members of the branch in good standing on the meeting date, each with their membership date
+    /// (团籍 start), for `record`, `amend` and `approve`: membership started on or before the date, the
+    /// organisation relation (组织关系) held by the branch, and no end of membership (超龄离团 `aged_out`,
+    /// `withdrawn`, `removed`, `expelled`, `deceased`) effective on or before the date. Members on probation
+    /// (留团察看) are members: they attend and are evaluated (三会两制一课 Art. 32 names probation as a ground
+    /// for an unqualified grade).
+    pub branch_members: BTreeMap<Uuid, Date>,
     /// The approving organisation, for `approve`.
     pub approver: Option<OrgFact>,
     /// Whether `approver` is above the branch (covers it and is not the branch itself).
@@ -463,7 +468,7 @@ impl<'a> EvaluationFacts<'a> {
             step,
             role,
             today,
-            branch_members: BTreeSet::new(),
+            branch_members: BTreeMap::new(),
             approver: None,
             approver_above_branch: false,
         }
@@ -527,51 +532,19 @@ pub fn check_guard(name: &str, f: &EvaluationFacts<'_>) -> Result<(), RuleViolat
                 Ok(())
             }
         }
-        "graded_members" => {
-            let Some(r) = round else { return Ok(()) };
-            let date = f.step.date();
-            if r.grades.is_empty() {
-                return refuse(RuleCode::EvlGrades, "no member is graded".into());
+        "graded_members" => match f.step {
+            EvaluationStep::Record { date, round, .. } | EvaluationStep::Amend { date, round } => {
+                check_round(f, *date, round)
             }
-            let mut seen = BTreeSet::new();
-            for g in &r.grades {
-                if !seen.insert(g.person_id) {
-                    return refuse(
-                        RuleCode::EvlGrades,
-                        format!("member {} is graded twice", g.person_id),
-                    );
-                }
-                if !f.branch_members.contains(&g.person_id) {
-                    return refuse(
-                        RuleCode::EvlGrades,
-                        format!("{} is not a member of the branch on {date}", g.person_id),
-                    );
-                }
+            EvaluationStep::Approve { .. } => {
+                let Some(date) = f.data.meeting_date else {
+                    return refuse(RuleCode::EvlGrades, "the round has no meeting".into());
+                };
+                let graded: Vec<Uuid> = f.data.grades.iter().map(|g| g.person_id).collect();
+                check_roll(f, f.data.year, date, &graded)
             }
-            if r.members as usize != f.branch_members.len() {
-                return refuse(
-                    RuleCode::EvlGrades,
-                    format!(
-                        "the round counts {} members; the branch has {} on {date}",
-                        r.members,
-                        f.branch_members.len()
-                    ),
-                );
-            }
-            if date > f.today {
-                return refuse(
-                    RuleCode::EvlGrades,
-                    format!("dated {date}, after today ({})", f.today),
-                );
-            }
-            if r.year > chrono::Datelike::year(&date) {
-                return refuse(
-                    RuleCode::EvlGrades,
-                    format!("the round for {} cannot meet on {date}", r.year),
-                );
-            }
-            Ok(())
-        }
+            _ => Ok(()),
+        },
         "approval_authority" => {
             let EvaluationStep::Approve { date, org } = f.step else {
                 return Ok(());
@@ -700,6 +673,149 @@ pub fn check_guard(name: &str, f: &EvaluationFacts<'_>) -> Result<(), RuleViolat
     }
 }
 
+/// Most members a refusal names; the rest are counted.
+const NAMED_AT_MOST: usize = 5;
+
+/// `graded_members` for `record` and `amend` (EVL_GRADES), in this order: a year after the current year or
+/// after the meeting's year; an empty round; each grade in turn (a member graded twice, named with both
+/// entries, 1-based; a person who is not a member of the branch in good standing on the meeting date); then
+/// the roll as a whole ([`check_roll`]); the member count; a date after today.
+fn check_round(f: &EvaluationFacts<'_>, date: Date, r: &Round) -> Result<(), RuleViolation> {
+    let this_year = chrono::Datelike::year(&f.today);
+    if r.year > this_year {
+        return refuse(
+            RuleCode::EvlGrades,
+            format!(
+                "the round for {} is after the current year ({this_year})",
+                r.year
+            ),
+        );
+    }
+    if r.year > chrono::Datelike::year(&date) {
+        return refuse(
+            RuleCode::EvlGrades,
+            format!("the round for {} cannot meet on {date}", r.year),
+        );
+    }
+    if r.grades.is_empty() {
+        return refuse(RuleCode::EvlGrades, "no member is graded".into());
+    }
+    let mut seen: BTreeMap<Uuid, usize> = BTreeMap::new();
+    for (i, g) in r.grades.iter().enumerate() {
+        if let Some(first) = seen.insert(g.person_id, i + 1) {
+            return refuse(
+                RuleCode::EvlGrades,
+                format!(
+                    "{} is graded twice (entries {first} and {})",
+                    g.person_id,
+                    i + 1
+                ),
+            );
+        }
+        if !f.branch_members.contains_key(&g.person_id) {
+            return refuse(
+                RuleCode::EvlGrades,
+                format!("{} is not a member of the branch on {date}", g.person_id),
+            );
+        }
+    }
+    let graded: Vec<Uuid> = r.grades.iter().map(|g| g.person_id).collect();
+    check_roll(f, r.year, date, &graded)?;
+    if r.members as usize != f.branch_members.len() {
+        return refuse(
+            RuleCode::EvlGrades,
+            format!(
+                "the round counts {} members; the branch has {} on {date}",
+                r.members,
+                f.branch_members.len()
+            ),
+        );
+    }
+    if date > f.today {
+        return refuse(
+            RuleCode::EvlGrades,
+            format!("dated {date}, after today ({})", f.today),
+        );
+    }
+    Ok(())
+}
+
+/// The roll of a round for `year` that met on `date` (EVL_GRADES, 三会两制一课 Arts. 32–33: every member
+/// is evaluated): each graded person is a member of the branch in good standing on `date`; at least one
+/// was a member by 31 December of `year` (a round for a year before anyone joined is refused); and every
+/// member in good standing on `date` whose membership started by 31 December of `year` is graded
+/// (members who joined after the year may be graded, and need not be). Missing members are named, oldest
+/// membership first, at most five.
+fn check_roll(
+    f: &EvaluationFacts<'_>,
+    year: i32,
+    date: Date,
+    graded: &[Uuid],
+) -> Result<(), RuleViolation> {
+    if let Some(p) = graded.iter().find(|p| !f.branch_members.contains_key(p)) {
+        return refuse(
+            RuleCode::EvlGrades,
+            format!("{p} is not a member of the branch on {date}"),
+        );
+    }
+    let Some(year_end) = Date::from_ymd_opt(year, 12, 31) else {
+        return refuse(RuleCode::EvlGrades, format!("{year} is not a year"));
+    };
+    if !graded.is_empty()
+        && graded.iter().all(|p| {
+            f.branch_members
+                .get(p)
+                .is_some_and(|since| *since > year_end)
+        })
+    {
+        let earliest = graded
+            .iter()
+            .filter_map(|p| f.branch_members.get(p))
+            .min()
+            .copied()
+            .unwrap_or(year_end);
+        return refuse(
+            RuleCode::EvlGrades,
+            format!(
+                "no graded member was a member in {year}: the earliest membership starts on {earliest}, after {year_end}"
+            ),
+        );
+    }
+    let graded: BTreeSet<&Uuid> = graded.iter().collect();
+    let mut missing: Vec<(Date, Uuid)> = f
+        .branch_members
+        .iter()
+        .filter(|(p, since)| **since <= year_end && !graded.contains(p))
+        .map(|(p, since)| (*since, *p))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    missing.sort();
+    let required = f
+        .branch_members
+        .values()
+        .filter(|since| **since <= year_end)
+        .count();
+    let mut named: Vec<String> = missing
+        .iter()
+        .take(NAMED_AT_MOST)
+        .map(|(_, p)| p.to_string())
+        .collect();
+    if missing.len() > NAMED_AT_MOST {
+        named.push(format!("{} more", missing.len() - NAMED_AT_MOST));
+    }
+    refuse(
+        RuleCode::EvlGrades,
+        format!(
+            "{} of the {required} members of the branch in good standing on {date} (members by {year_end}) {} not graded: {}",
+            missing.len(),
+            if missing.len() == 1 { "is" } else { "are" },
+            named.join(", ")
+        ),
+    )
+}
+
 /// Runs the named evaluation flag: `Some(message)` when it is raised.
 ///
 /// `reevaluation_overdue`: a re-evaluation later than `reevaluation_max_months` after the approval.
@@ -773,7 +889,7 @@ mod tests {
     ) -> Result<(), RuleViolation> {
         let p = policy();
         let f = EvaluationFacts {
-            branch_members: (1..=10).map(id).collect(),
+            branch_members: (1..=10).map(|n| (id(n), d(2022, 5, 4))).collect(),
             ..EvaluationFacts::new(
                 &p,
                 data,
@@ -943,7 +1059,97 @@ mod tests {
             check("graded_members", &EvaluationData::default(), &record(r))
                 .expect_err("twice")
                 .message,
-            format!("member {} is graded twice", id(1))
+            format!("{} is graded twice (entries 1 and 2)", id(1))
+        );
+    }
+
+    #[test]
+    fn evl_grades_refuses_a_round_that_leaves_members_out() {
+        let mut r = round(8, 1);
+        r.grades.retain(|g| g.person_id != id(4));
+        assert_eq!(
+            check("graded_members", &EvaluationData::default(), &record(r))
+                .expect_err("member 4 left out")
+                .message,
+            format!(
+                "1 of the 10 members of the branch in good standing on 2025-12-20 (members by 2025-12-31) is not graded: {}",
+                id(4)
+            )
+        );
+        let mut r = round(8, 1);
+        r.grades.truncate(2);
+        assert_eq!(
+            check("graded_members", &EvaluationData::default(), &record(r))
+                .expect_err("8 left out")
+                .message,
+            format!(
+                "8 of the 10 members of the branch in good standing on 2025-12-20 (members by 2025-12-31) are not graded: {}, {}, {}, {}, {}, 3 more",
+                id(3),
+                id(4),
+                id(5),
+                id(6),
+                id(7)
+            )
+        );
+        // Approval checks the roll again.
+        let mut data = EvaluationData::default();
+        let mut r = round(8, 1);
+        r.grades.pop();
+        data.apply("new", &record(r));
+        let approve = EvaluationStep::Approve {
+            date: d(2026, 1, 10),
+            org: "S001".into(),
+        };
+        assert_eq!(
+            check("graded_members", &data, &approve)
+                .expect_err("member 10 left out")
+                .message,
+            format!(
+                "1 of the 10 members of the branch in good standing on 2025-12-20 (members by 2025-12-31) is not graded: {}",
+                id(10)
+            )
+        );
+    }
+
+    #[test]
+    fn evl_grades_members_who_joined_after_the_year_are_not_required() {
+        let p = policy();
+        let mut r = round(8, 1);
+        r.grades.truncate(9);
+        let step = record(r);
+        let data = EvaluationData::default();
+        let mut f = EvaluationFacts {
+            branch_members: (1..=10).map(|n| (id(n), d(2022, 5, 4))).collect(),
+            ..EvaluationFacts::new(&p, &data, "new", &step, "branch_secretary", d(2026, 11, 30))
+        };
+        f.branch_members.insert(id(10), d(2026, 1, 5));
+        assert_eq!(check_guard("graded_members", &f), Ok(()));
+        // A year before anyone joined.
+        let mut r = round(8, 1);
+        r.year = 2020;
+        let step = record(r);
+        let f = EvaluationFacts {
+            branch_members: (1..=10).map(|n| (id(n), d(2022, 5, 4))).collect(),
+            ..EvaluationFacts::new(&p, &data, "new", &step, "branch_secretary", d(2026, 11, 30))
+        };
+        assert_eq!(
+            check_guard("graded_members", &f)
+                .expect_err("2020")
+                .message,
+            "no graded member was a member in 2020: the earliest membership starts on 2022-05-04, after 2020-12-31"
+        );
+        // A year after the current year.
+        let mut r = round(8, 1);
+        r.year = 2027;
+        let step = record(r);
+        let f = EvaluationFacts::new(&p, &data, "new", &step, "branch_secretary", d(2026, 11, 30));
+        let err = check_guard("graded_members", &f).expect_err("2027");
+        assert_eq!(
+            (err.code, err.message.as_str()),
+            (
+                RuleCode::EvlGrades,
+                "the round for 2027 is after the current year (2026)"
+            )
         );
     }
 
