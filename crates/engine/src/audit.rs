@@ -592,6 +592,26 @@ impl<S: Store> Engine<S> {
         Ok(Some(row))
     }
 
+    /// Takes a signed checkpoint of the log as it is now (reason `on_demand`) with the signing key the engine was
+    /// configured with ([`Engine::with_signer`]; `tuanji serve` reads it from `TUANJI_AUDIT_KEY`), for the HTTP
+    /// API, which holds no key file of its own.
+    ///
+    /// Errors: [`EngineError::Conflict`] when no signing key is configured; otherwise as
+    /// [`Engine::audit_checkpoint`].
+    pub async fn audit_checkpoint_configured(&self) -> EngineResult<CheckpointRow> {
+        let signer = self.signer.clone().ok_or_else(|| {
+            EngineError::Conflict(
+                "this server has no signing key (TUANJI_AUDIT_KEY is not set): take the checkpoint with \
+                 `tuanji audit checkpoint --key FILE`, or restart the server with the key"
+                    .into(),
+            )
+        })?;
+        let mut tx = self.store().begin().await?;
+        let row = self.checkpoint_in(&mut tx, &signer, "on_demand").await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
     /// [`Engine::maybe_checkpoint`] after a committed command: the command stands either way, so a failed
     /// checkpoint is reported as a warning naming the command to run, not as the command's error.
     pub(crate) async fn checkpoint_after_commit(&self) {

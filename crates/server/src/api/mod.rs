@@ -9,10 +9,16 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 mod admission;
+mod evaluation;
+mod audit_log;
 mod members;
 mod orgs;
+mod orgs_admin;
 mod principals;
 mod relation;
+mod standing;
+mod roster;
+mod support;
 
 /// Every route of `/api/v1/`, with its OpenAPI description.
 pub fn router() -> OpenApiRouter<Shared> {
@@ -21,10 +27,29 @@ pub fn router() -> OpenApiRouter<Shared> {
         .routes(routes!(admission::step))
         .routes(routes!(members::show))
         .routes(routes!(relation::command))
+        .routes(routes!(standing::command, standing::show))
+        .routes(routes!(standing::dues))
+        .routes(routes!(standing::party, standing::party_show))
+        .routes(routes!(standing::party_list))
+        .routes(routes!(evaluation::command, evaluation::show))
         .routes(routes!(relation::list_transfers))
         .routes(routes!(orgs::list))
         .routes(routes!(orgs::quota))
         .routes(routes!(principals::whoami))
+        .routes(routes!(principals::create, principals::list))
+        .routes(routes!(principals::bind, principals::unbind))
+        .routes(routes!(principals::create_token, principals::list_tokens))
+        .routes(routes!(principals::revoke_token))
+        .routes(routes!(orgs_admin::import))
+        .routes(routes!(orgs_admin::allocate))
+        .routes(routes!(orgs_admin::mark_graduating))
+        .routes(routes!(orgs_admin::graduate))
+        .routes(routes!(orgs_admin::sweep))
+        .routes(routes!(roster::import))
+        .routes(routes!(audit_log::log))
+        .routes(routes!(audit_log::export))
+        .routes(routes!(audit_log::verify))
+        .routes(routes!(audit_log::checkpoints, audit_log::checkpoint))
 }
 
 /// The version of the person's latest `workflow` instance after a command (for the response's `ETag`); `None`

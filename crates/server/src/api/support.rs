@@ -1,0 +1,205 @@
+//! Helpers of the administrative resources (principals, organisation import, quotas, rosters, log and audit):
+//! query strings and CSV bodies with problem+json refusals, the hash that keys an `Idempotency-Key`, and the
+//! check for a role over the root organisation (团中央).
+
+use crate::extract::api;
+use crate::problem::{ApiError, ApiResult};
+use crate::Shared;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use tuanji_domain::Date;
+use tuanji_engine::access::Role;
+use tuanji_engine::{with_engine, Actor, EngineResult};
+use tuanji_store::{OrgRow, Store, StoreTx};
+
+/// A query string `T`, refused with a 400 problem naming the parameter (an unknown parameter, a value of the wrong
+/// kind) instead of axum's plain-text rejection.
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::try_from_uri(&parts.uri)
+            .map(|Query(v)| Params(v))
+            .map_err(|e| {
+                ApiError::bad_request(
+                    e.body_text()
+                        .replace("Failed to deserialize query string: ", "bad query string: "),
+                )
+            })
+    }
+}
+
+/// A CSV request body (`Content-Type: text/csv`, 415 otherwise; at most [`crate::BODY_LIMIT`] bytes, 413
+/// otherwise) kept as bytes: the engine detects the encoding (UTF-8 with or without BOM, GB18030/GBK).
+pub struct CsvBody {
+    /// The body's bytes.
+    pub bytes: Bytes,
+    /// SHA-256 of the request (method, path, query string and body; see [`request_sha256`]), for
+    /// `Idempotency-Key`.
+    pub sha256: [u8; 32],
+}
+
+impl<S: Send + Sync> FromRequest<S> for CsvBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let csv = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("text/csv"));
+        if !csv {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "the body must be a CSV file: Content-Type: text/csv",
+            ));
+        }
+        let method = req.method().clone();
+        let uri = req.uri().clone();
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e: BytesRejection| match e {
+                BytesRejection::FailedToBufferBody(inner)
+                    if inner.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+                {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        format!("the body is larger than {} bytes", crate::BODY_LIMIT),
+                    )
+                }
+                other => ApiError::bad_request(other.body_text()),
+            })?;
+        let sha256 = request_sha256(
+            method.as_str(),
+            &uri.to_string(),
+            &Sha256::digest(&bytes).into(),
+        );
+        Ok(CsvBody { bytes, sha256 })
+    }
+}
+
+/// The hash an `Idempotency-Key` is bound to: SHA-256 of the method, the path with its query string, and the
+/// SHA-256 of the body, separated by NUL bytes. A key reused on another resource, or with another query (such as
+/// `dry_run`), is then a different request (422), not a replay of the first.
+pub fn request_sha256(method: &str, path_and_query: &str, body_sha256: &[u8; 32]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(method.as_bytes());
+    h.update([0]);
+    h.update(path_and_query.as_bytes());
+    h.update([0]);
+    h.update(body_sha256);
+    h.finalize().into()
+}
+
+/// A calendar date (China Standard Time) given in the query parameter `name` as `YYYY-MM-DD`.
+///
+/// Errors: 400 naming the parameter and the value.
+pub fn date_param(name: &str, value: Option<&str>) -> ApiResult<Option<Date>> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => Date::parse_from_str(v, "%Y-%m-%d").map(Some).map_err(|_| {
+            ApiError::bad_request(format!(
+                "query parameter `{name}` must be a date YYYY-MM-DD; got `{v}`"
+            ))
+        }),
+    }
+}
+
+/// The root organisation (团中央), after checking that the caller holds one of `roles` over it: the check of
+/// everything that concerns the whole register (principals, the organisation import, the sweep, verification and
+/// checkpoints).
+///
+/// Errors: 403 when the caller holds none of `roles` over the root, or when there is no organisation yet (the
+/// first tree is imported with the CLI, `tuanji org import`, which also makes the bootstrap binding possible).
+pub async fn over_root(st: &Shared, actor: &Actor, roles: &[Role]) -> ApiResult<OrgRow> {
+    let root: EngineResult<Option<OrgRow>> = with_engine!(&st.engine, e => async {
+        let mut tx = e.store().begin_read().await?;
+        let root = tx.root_org().await?;
+        tx.commit().await?;
+        Ok(root)
+    }
+    .await);
+    let names = roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    match api(root)? {
+        Some(root) => {
+            api(with_engine!(&st.engine, e => e.authorise_org(actor, &root.code, roles).await))
+        }
+        None => Err(ApiError::forbidden(format!(
+            "this needs one of the roles {names} over the root organisation, and there is none yet: import the \
+             organisation tree with `tuanji org import`"
+        ))),
+    }
+}
+
+/// The organisation named `code`, after checking that the caller holds one of `roles` over it.
+///
+/// Errors: 404 for an unknown code, 403 when no binding in one of `roles` covers the organisation.
+pub async fn over_org(st: &Shared, actor: &Actor, code: &str, roles: &[Role]) -> ApiResult<OrgRow> {
+    api(with_engine!(&st.engine, e => e.authorise_org(actor, code, roles).await))
+}
+
+/// The organisation with id `id` (its code is what the engine's commands take).
+///
+/// Errors: 500 when the id names no organisation (a foreign key the database holds).
+pub async fn org_by_id(st: &Shared, id: uuid::Uuid) -> ApiResult<OrgRow> {
+    let found: EngineResult<Option<OrgRow>> = with_engine!(&st.engine, e => async {
+        let mut tx = e.store().begin_read().await?;
+        let org = tx.org_by_id(id).await?;
+        tx.commit().await?;
+        Ok(org)
+    }
+    .await);
+    api(found)?.ok_or_else(|| {
+        tracing::error!(%id, "organisation row missing");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the server failed; nothing was written (see the server log)",
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_param_names_the_parameter() {
+        assert_eq!(
+            date_param("from", Some("2026-02-29"))
+                .err()
+                .map(|e| e.0.detail),
+            Some("query parameter `from` must be a date YYYY-MM-DD; got `2026-02-29`".to_owned())
+        );
+        assert_eq!(
+            date_param("to", Some("2026-02-28")).ok().flatten(),
+            Date::from_ymd_opt(2026, 2, 28)
+        );
+        assert_eq!(date_param("to", None).ok().flatten(), None);
+    }
+
+    #[test]
+    fn request_hash_differs_by_path_query_and_body() {
+        let body = [7u8; 32];
+        let a = request_sha256("POST", "/api/v1/orgs/import?dry_run=true", &body);
+        let b = request_sha256("POST", "/api/v1/orgs/import", &body);
+        let c = request_sha256("POST", "/api/v1/orgs/import?dry_run=true", &[8u8; 32]);
+        assert_ne!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(
+            a,
+            request_sha256("POST", "/api/v1/orgs/import?dry_run=true", &body)
+        );
+    }
+}
