@@ -9,14 +9,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 mod admission;
-mod evaluation;
 mod audit_log;
 mod members;
 mod orgs;
 mod orgs_admin;
 mod principals;
 mod relation;
-mod standing;
 mod roster;
 mod support;
 
@@ -27,11 +25,6 @@ pub fn router() -> OpenApiRouter<Shared> {
         .routes(routes!(admission::step))
         .routes(routes!(members::show))
         .routes(routes!(relation::command))
-        .routes(routes!(standing::command, standing::show))
-        .routes(routes!(standing::dues))
-        .routes(routes!(standing::party, standing::party_show))
-        .routes(routes!(standing::party_list))
-        .routes(routes!(evaluation::command, evaluation::show))
         .routes(routes!(relation::list_transfers))
         .routes(routes!(orgs::list))
         .routes(routes!(orgs::quota))
