@@ -1191,6 +1191,7 @@ impl<S: Store> Engine<S> {
         as_of: Date,
         progress: &(dyn Fn(&str, u64, u64) + Sync),
     ) -> EngineResult<FullSweepReport> {
+        let actor = &crate::access::whole_register(actor, crate::access::Role::SystemAdmin)?;
         let relation = self.sweep(actor, as_of, progress).await?;
         let standing = self.standing_sweep(actor, as_of, progress).await?;
         Ok(FullSweepReport { relation, standing })
@@ -1244,4 +1245,3 @@ mod tests {
         }
     }
 }
-        let actor = &crate::access::whole_register(actor, crate::access::Role::SystemAdmin)?;
