@@ -572,3 +572,242 @@ both_backends!(
         );
     }
 );
+
+// ------------------------------------------------------------------ a recommendation ends with the standing
+
+/// The reason the member's last Party recommendation entry records (a `cancel`).
+async fn cancel_reason(app: &TestApp, who: &str) -> (String, String, String) {
+    let e = app
+        .log(Some(who))
+        .await
+        .into_iter()
+        .rev()
+        .find(|e| e.workflow == "party_recommendation")
+        .expect("a recommendation entry");
+    let payload = e.payload_value().expect("payload");
+    (
+        format!("{} → {}", e.from_state, e.to_state),
+        e.command.clone(),
+        payload["step"]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    )
+}
+
+/// A decision of [`PARTY_BRANCH`]'s meeting on `date` (its entitled members counted by the engine: 10 present,
+/// 9 yes) approved by `org`.
+fn branch_decision(date: Date, org: &str) -> tuanji_workflow::standing::Decision {
+    tuanji_workflow::standing::Decision {
+        meeting: tuanji_workflow::standing::BranchMeeting {
+            date,
+            entitled: 0,
+            present: 10,
+            yes: 9,
+            no: 1,
+            abstain: 0,
+        },
+        approved_by: org.to_owned(),
+        approved_on: date,
+    }
+}
+
+// PTY_SHARE: expelling a member who holds a recommendation ends it in the same transaction (its own `cancel`
+// entry, naming the expulsion), so the branch's share no longer counts it.
+both_backends!(
+    pty_share_expulsion_ends_the_held_recommendation,
+    |app| async move {
+        use tuanji_engine::standing::StandingCommand as S;
+        let app = app.with_school().await;
+        let m = app.with_party_branch(10, 0).await;
+        evaluate(&app, PARTY_BRANCH, 2025, &all(&m), &[]).await;
+        let who = &m.good[0];
+        to_publicised(&app, who).await;
+        let rec = P::Recommend {
+            date: d(2026, 3, 20),
+            org: SCHOOL.into(),
+        };
+        expect_ok(app.party(who, None, &rec).await, "recommend");
+        let out = expect_ok(
+            app.standing(
+                who,
+                None,
+                &S::Expel {
+                    date: d(2026, 11, 20),
+                    decision: branch_decision(d(2026, 11, 20), COUNTY),
+                    reason: "严重违纪".into(),
+                },
+            )
+            .await,
+            "expel",
+        );
+        assert_eq!(
+            (out.from.as_str(), out.to.as_str()),
+            ("recommended_for_party", "expelled")
+        );
+        let commands: Vec<&str> = out.logged.iter().map(|(c, _)| c.as_str()).collect();
+        assert_eq!(commands, ["expel", "party_recommendation cancel"]);
+        let shown = app.party_show(who).await.expect("show");
+        assert_eq!(shown[0].state, "cancelled");
+        assert_eq!(shown[0].ended, Some(("cancel".to_owned(), d(2026, 11, 20))));
+        assert_eq!(
+            cancel_reason(&app, who).await,
+            (
+                "recommended → cancelled".to_owned(),
+                "cancel".to_owned(),
+                "the member was expelled on 2026-11-20 (STD_EXPEL); the recommendation ends with it"
+                    .to_owned()
+            )
+        );
+        let holding = app
+            .party_list(PARTY_BRANCH, Some("recommended"))
+            .await
+            .expect("list");
+        assert!(holding.is_empty());
+        assert_eq!(app.verify_fault().await, None);
+    }
+);
+
+// PTY_SHARE and STD_PROBATION: probation ends a held recommendation; the standing lets go of it in the same
+// transaction, so the end of probation returns to `member`, not `recommended_for_party`.
+both_backends!(
+    pty_share_probation_ends_the_held_recommendation,
+    |app| async move {
+        use tuanji_engine::standing::StandingCommand as S;
+        let app = app.with_school().await;
+        let m = app.with_party_branch(10, 0).await;
+        evaluate(&app, PARTY_BRANCH, 2025, &all(&m), &[]).await;
+        let who = &m.good[0];
+        to_publicised(&app, who).await;
+        let rec = P::Recommend {
+            date: d(2026, 3, 20),
+            org: SCHOOL.into(),
+        };
+        expect_ok(app.party(who, None, &rec).await, "recommend");
+        let out = expect_ok(
+            app.standing(
+                who,
+                None,
+                &S::PutOnProbation {
+                    date: d(2026, 5, 10),
+                    months: 6,
+                    decision: branch_decision(d(2026, 5, 10), SCHOOL),
+                    reason: "违反团的纪律".into(),
+                },
+            )
+            .await,
+            "probation",
+        );
+        let commands: Vec<&str> = out.logged.iter().map(|(c, _)| c.as_str()).collect();
+        assert_eq!(
+            commands,
+            [
+                "put_on_probation",
+                "party_recommendation cancel",
+                "end_recommendation"
+            ]
+        );
+        assert_eq!(out.to, "on_probation");
+        assert_eq!(
+            cancel_reason(&app, who).await.2,
+            "the member was put on probation on 2026-05-10 (STD_PROBATION); the recommendation ends with it"
+        );
+        let v = expect_ok(app.standing_show(who).await, "show");
+        assert_eq!(v.recommendation, None);
+        let r = expect_ok(app.standing_sweep(today()).await, "sweep");
+        assert_eq!(r.probation_ended, 1);
+        let v = expect_ok(app.standing_show(who).await, "show");
+        assert_eq!(v.state, "member");
+        assert_eq!(app.verify_fault().await, None);
+    }
+);
+
+// STD_AGE_OUT: the sweep's age-out (born 1999-01-10: 28 on 2027-01-10) ends a recommendation held then (valid
+// until 2028-03-20), effective on the birthday.
+both_backends!(
+    std_age_out_sweep_ends_the_held_recommendation,
+    |app| async move {
+        let app = app.with_school().await;
+        let m = app.with_party_branch(9, 0).await;
+        let who = app.with_party_member(d(1999, 1, 10), d(2020, 5, 4)).await;
+        let everyone: Vec<String> = all(&m).into_iter().chain([who.clone()]).collect();
+        evaluate(&app, PARTY_BRANCH, 2025, &everyone, &[]).await;
+        to_publicised(&app, &who).await;
+        let rec = P::Recommend {
+            date: d(2026, 3, 20),
+            org: SCHOOL.into(),
+        };
+        expect_ok(app.party(&who, None, &rec).await, "recommend");
+        let later = app.engine().clone().with_today(d(2027, 2, 1));
+        let sweeper = tuanji_engine::Actor {
+            name: "sweep".into(),
+            role: Some("system_admin".into()),
+            ..Default::default()
+        };
+        let r = expect_ok(
+            tuanji_engine::with_engine!(&later, e => e.sweep_all(&sweeper, d(2027, 2, 1), &|_, _, _| {}).await),
+            "sweep",
+        );
+        assert_eq!(r.standing.aged_out, 1);
+        let shown = app.party_show(&who).await.expect("show");
+        assert_eq!(shown[0].state, "cancelled");
+        assert_eq!(shown[0].ended, Some(("cancel".to_owned(), d(2027, 1, 10))));
+        assert_eq!(
+            cancel_reason(&app, &who).await.2,
+            "the member aged out on 2027-01-10 (STD_AGE_OUT); the recommendation ends with it"
+        );
+        let log = app.log(Some(&who)).await;
+        let tail: Vec<(&str, &str)> = log[log.len() - 2..]
+            .iter()
+            .map(|e| (e.workflow.as_str(), e.command.as_str()))
+            .collect();
+        assert_eq!(
+            tail,
+            [("standing", "age_out"), ("party_recommendation", "cancel")]
+        );
+        assert_eq!(app.verify_fault().await, None);
+    }
+);
+
+// STD_WITHDRAW: a withdrawal ends an open nomination too (the member is no longer in the League).
+both_backends!(std_withdraw_ends_an_open_nomination, |app| async move {
+    use tuanji_engine::standing::StandingCommand as S;
+    let app = app.with_school().await;
+    let m = app.with_party_branch(10, 0).await;
+    evaluate(&app, PARTY_BRANCH, 2025, &all(&m), &[]).await;
+    let who = &m.good[1];
+    expect_ok(
+        app.party(
+            who,
+            None,
+            &P::Nominate {
+                date: d(2026, 3, 2),
+            },
+        )
+        .await,
+        "nominate",
+    );
+    expect_ok(
+        app.standing(
+            who,
+            None,
+            &S::Withdraw {
+                date: d(2026, 11, 20),
+                request_date: d(2026, 11, 1),
+                decision: branch_decision(d(2026, 11, 20), SCHOOL),
+            },
+        )
+        .await,
+        "withdraw",
+    );
+    assert_eq!(
+            cancel_reason(&app, who).await,
+            (
+                "nominated → cancelled".to_owned(),
+                "cancel".to_owned(),
+                "the member withdrew from the League on 2026-11-20 (STD_WITHDRAW); the recommendation ends with it"
+                    .to_owned()
+            )
+        );
+    assert_eq!(app.verify_fault().await, None);
+});

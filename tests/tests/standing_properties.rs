@@ -5,8 +5,10 @@
 //! in another state, never give a member two open recommendations, never let a member on probation be
 //! nominated or count as entitled to vote (STD_PROBATION), never let the branch hold more than 20 %
 //! (PTY_SHARE: 2 of 12), never move a member out of a terminal standing state (aged out, withdrawn, removed,
-//! expelled, deceased: one terminal state, for good), and replaying the log rebuilds every projection
-//! (`audit verify` finds no fault, member rows included).
+//! deceased: one terminal state, for good), let a member leave `expelled` only by `reinstate` after an upheld
+//! appeal (STD_EXPEL), never leave a recommendation open for a member who is on probation or has left the
+//! League, and replaying the log rebuilds every projection (`audit verify` finds no fault, member rows
+//! included).
 //! Both backends; PROPTEST_CASES sets the number of cases (default 8 each).
 
 use proptest::prelude::*;
@@ -24,7 +26,8 @@ enum Op {
     /// A command for member `i` (0..12; 10 and 11 are on probation): 0 nominate, 1 vote (passing), 2 vote
     /// (failing: no quorum), 3 publicise, 4 recommend, 5 accept, 6 decline, 7 cancel.
     Cmd(usize, u8),
-    /// A standing command for member `i`: 0 put on probation (6 months), 1 end probation, 2 withdraw, 3 death.
+    /// A standing command for member `i`: 0 put on probation (6 months), 1 end probation, 2 withdraw, 3 death,
+    /// 4 expel, 5 appeal, 6 appeal upheld.
     Standing(usize, u8),
     /// Move the clock forward by this many days.
     Wait(u16),
@@ -35,7 +38,7 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         8 => (0..12usize, 0..8u8).prop_map(|(i, k)| Op::Cmd(i, k)),
-        2 => (0..12usize, 0..4u8).prop_map(|(i, k)| Op::Standing(i, k)),
+        3 => (0..12usize, 0..7u8).prop_map(|(i, k)| Op::Standing(i, k)),
         3 => (1..200u16).prop_map(Op::Wait),
         1 => Just(Op::Sweep),
     ]
@@ -81,16 +84,18 @@ fn command(k: u8, on: Date) -> P {
     }
 }
 
-/// The standing command `k` on `on`, decided by a branch meeting of the 10 entitled members and approved by the
-/// school committee the same day.
-fn standing_command(k: u8, on: Date) -> S {
+/// The standing command `k` on `on`, decided by a branch meeting of the branch's `entitled` members (all present,
+/// a bare majority for) and approved by the school committee (the county committee for an expulsion) the same
+/// day.
+fn standing_command(k: u8, on: Date, entitled: u32) -> S {
+    let yes = entitled / 2 + 1;
     let decision = Decision {
         meeting: BranchMeeting {
             date: on,
-            entitled: 10,
-            present: 9,
-            yes: 8,
-            no: 1,
+            entitled,
+            present: entitled,
+            yes: yes.min(entitled),
+            no: entitled.saturating_sub(yes),
             abstain: 0,
         },
         approved_by: SCHOOL.into(),
@@ -109,15 +114,36 @@ fn standing_command(k: u8, on: Date) -> S {
             request_date: on,
             decision,
         },
-        _ => S::RecordDeath {
+        3 => S::RecordDeath {
             date: on,
             recorded_by: SCHOOL.into(),
+        },
+        4 => S::Expel {
+            date: on,
+            decision: Decision {
+                approved_by: COUNTY.into(),
+                ..decision
+            },
+            reason: "严重违纪".into(),
+        },
+        5 => S::RecordAppeal {
+            date: on,
+            to_org: COUNTY.into(),
+            summary: "对开除团籍不服".into(),
+        },
+        _ => S::DecideAppeal {
+            date: on,
+            org: COUNTY.into(),
+            upheld: true,
         },
     }
 }
 
-/// Standing states a member never leaves.
-const TERMINAL: &[&str] = &["aged_out", "withdrawn", "removed", "expelled", "deceased"];
+/// Standing states a member never leaves. `expelled` is left only by `reinstate` (an upheld appeal).
+const TERMINAL: &[&str] = &["aged_out", "withdrawn", "removed", "deceased"];
+
+/// Standing states entitled to vote (not on probation, still in the League).
+const ENTITLED: &[&str] = &["member", "recommended_for_party", "party_member"];
 
 async fn run(backend: Backend, ops: Vec<Op>) {
     let Some(app) = TestApp::try_new(backend).await else {
@@ -160,6 +186,9 @@ async fn run(backend: Backend, ops: Vec<Op>) {
     let mut ended: HashMap<uuid::Uuid, String> = HashMap::new();
     let mut gone: HashMap<usize, String> = HashMap::new();
     let mut voted: std::collections::HashSet<uuid::Uuid> = std::collections::HashSet::new();
+    let mut last: Vec<String> = (0..12)
+        .map(|i| if i < 10 { "member" } else { "on_probation" }.to_owned())
+        .collect();
     for op in ops {
         match op {
             Op::Wait(days) => {
@@ -176,8 +205,12 @@ async fn run(backend: Backend, ops: Vec<Op>) {
             }
             Op::Standing(i, k) => {
                 // Refusals (a second probation, an early end, …) are part of the test: nothing may change.
+                let entitled = last
+                    .iter()
+                    .filter(|s| ENTITLED.contains(&s.as_str()))
+                    .count() as u32;
                 let _ = app
-                    .standing(&everyone[i], None, &standing_command(k, clock))
+                    .standing(&everyone[i], None, &standing_command(k, clock, entitled))
                     .await;
             }
         }
@@ -192,9 +225,25 @@ async fn run(backend: Backend, ops: Vec<Op>) {
                     "member {i} left its terminal standing state"
                 );
             } else if TERMINAL.contains(&state.as_str()) {
-                gone.insert(i, state);
+                gone.insert(i, state.clone());
+            }
+            // Out of `expelled` only by `reinstate`, to good standing.
+            if last[i] == "expelled" && state != "expelled" {
+                let log = app.log(Some(who)).await;
+                let entry = log
+                    .iter()
+                    .rev()
+                    .find(|e| e.workflow == "standing")
+                    .expect("a standing entry");
+                assert_eq!(
+                    (entry.command.as_str(), entry.from_state.as_str()),
+                    ("reinstate", "expelled"),
+                    "member {i} left `expelled` otherwise"
+                );
+                assert!(ENTITLED.contains(&state.as_str()), "reinstated as {state}");
             }
         }
+        last.clone_from(&states);
         let list = app.party_list(PARTY_BRANCH, None).await.expect("list");
         // Terminal states stay; a member has at most one open recommendation.
         let mut open: HashMap<&str, usize> = HashMap::new();
@@ -206,6 +255,18 @@ async fn run(backend: Backend, ops: Vec<Op>) {
                 ended.insert(v.id, v.state.clone());
             } else {
                 *open.entry(v.member.as_str()).or_default() += 1;
+                // An open recommendation belongs to a member in good standing (PTY_SHARE counts only those).
+                let i = everyone
+                    .iter()
+                    .position(|r| tuanji_domain::mask_id_like(r) == v.member)
+                    .expect("a member of the branch");
+                assert!(
+                    matches!(states[i].as_str(), "member" | "recommended_for_party"),
+                    "recommendation {} `{}` is open for a member `{}`",
+                    v.id,
+                    v.state,
+                    states[i]
+                );
             }
             // Members on probation are never nominated and never counted as entitled to vote.
             let probation: Vec<String> = m

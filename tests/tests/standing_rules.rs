@@ -23,13 +23,14 @@ async fn member_born(app: &TestApp, birth: tuanji_domain::Date) -> String {
     rid
 }
 
-/// A branch meeting on `date` that passed: 6 entitled, 6 present, 5 yes, 1 no.
+/// A branch meeting on `date` that passed: 5 entitled (the members of [`NON_GRADUATING`] not on probation), 5
+/// present, 4 yes, 1 no.
 fn meeting(date: tuanji_domain::Date) -> BranchMeeting {
     BranchMeeting {
         date,
-        entitled: 6,
-        present: 6,
-        yes: 5,
+        entitled: 5,
+        present: 5,
+        yes: 4,
         no: 1,
         abstain: 0,
     }
@@ -518,7 +519,10 @@ both_backends!(std_age_out_on_a_29_february_birthday, |app| async move {
     let app = app.with_school().await;
     let who = member_born(&app, d(2000, 2, 29)).await;
     let v = expect_ok(app.standing_show(&who).await, "show");
-    assert_eq!(v.age_out_on, Some(d(2028, 2, 29)));
+    assert_eq!(
+        v.age_out_month,
+        Some(YearMonth::new(2028, 2).expect("a month"))
+    );
     let later = at(&app, d(2028, 3, 31));
     // Refused before the birthday.
     let v = expect_rule(
@@ -699,5 +703,476 @@ both_backends!(
         sweep_at(&later, d(2027, 9, 1)).await;
         let r = expect_ok(app.audit_verify(None).await, "audit verify");
         assert_eq!(r.fault, None);
+    }
+);
+
+// ------------------------------------------------------------------ the break-it round's defects
+
+/// The member's log length (every workflow).
+async fn log_len(app: &TestApp, who: &str) -> usize {
+    app.log(Some(who)).await.len()
+}
+
+// STD_PROBATION: the meeting's entitled members are the branch's members in good standing on its date (5 in
+// NON_GRADUATING: the one on probation is not entitled), as the Party vote counts them; 0 takes that count.
+both_backends!(
+    std_probation_refuses_an_entitled_count_other_than_the_branch_s,
+    |app| async move {
+        let app = app.with_school().await;
+        let who = app.members(NON_GRADUATING).good[0].clone();
+        let before = log_len(&app, &who).await;
+        let mut cmd = probation(d(2026, 11, 2), 6, SCHOOL);
+        if let S::PutOnProbation { decision, .. } = &mut cmd {
+            decision.meeting.entitled = 6;
+        }
+        let v = expect_rule(app.standing(&who, None, &cmd).await, "STD_PROBATION");
+        assert_eq!(
+            v.message,
+            "the probation: the meeting names 6 entitled members, but 高一(2)班团支部 (S001-G1) has 5 on 2026-11-02 (members on probation are not entitled to vote)"
+        );
+        assert_eq!(
+            log_len(&app, &who).await,
+            before,
+            "a refusal writes nothing"
+        );
+        assert_eq!(app.standing_state(&who).await, "member");
+        // Not given (0): the branch's 5.
+        if let S::PutOnProbation { decision, .. } = &mut cmd {
+            decision.meeting.entitled = 0;
+        }
+        expect_ok(app.standing(&who, None, &cmd).await, "probation");
+        let e = app.log(Some(&who)).await.pop().expect("the entry");
+        let payload = e.payload_value().expect("payload");
+        assert_eq!(payload["step"]["decision"]["meeting"]["entitled"], 5);
+    }
+);
+
+// STD_EXPEL and STD_WITHDRAW: the same count, under the decision's own rule code.
+both_backends!(
+    std_expel_and_std_withdraw_refuse_an_entitled_count_other_than_the_branch_s,
+    |app| async move {
+        let app = app.with_school().await;
+        let who = app.members(NON_GRADUATING).good[1].clone();
+        let mut expel = decision(d(2026, 11, 20), COUNTY);
+        expel.meeting.entitled = 4;
+        expel.meeting.present = 4;
+        expel.meeting.yes = 3;
+        let v = expect_rule(
+            app.standing(
+                &who,
+                None,
+                &S::Expel {
+                    date: d(2026, 11, 20),
+                    decision: expel,
+                    reason: "严重违纪".into(),
+                },
+            )
+            .await,
+            "STD_EXPEL",
+        );
+        assert!(
+            v.message
+                .starts_with("the expulsion: the meeting names 4 entitled members, but 高一(2)班团支部 (S001-G1) has 5 on 2026-11-20"),
+            "{v}"
+        );
+        let mut withdraw = decision(d(2026, 11, 20), SCHOOL);
+        withdraw.meeting.entitled = 6;
+        let v = expect_rule(
+            app.standing(
+                &who,
+                None,
+                &S::Withdraw {
+                    date: d(2026, 11, 20),
+                    request_date: d(2026, 11, 1),
+                    decision: withdraw,
+                },
+            )
+            .await,
+            "STD_WITHDRAW",
+        );
+        assert!(v.message.contains("names 6 entitled members"), "{v}");
+        assert_eq!(app.standing_state(&who).await, "member");
+    }
+);
+
+// STD_WITHDRAW: a written request dated before the membership began (2025-05-04) is not a member's.
+both_backends!(
+    std_withdraw_refuses_a_request_before_the_membership,
+    |app| async move {
+        let app = app.with_school().await;
+        let who = app.members(NON_GRADUATING).good[2].clone();
+        let before = log_len(&app, &who).await;
+        let v = expect_rule(
+            app.standing(
+                &who,
+                None,
+                &S::Withdraw {
+                    date: d(2026, 11, 20),
+                    request_date: d(2025, 4, 1),
+                    decision: decision(d(2026, 11, 20), SCHOOL),
+                },
+            )
+            .await,
+            "STD_WITHDRAW",
+        );
+        assert_eq!(
+            v.message,
+            "the written request (2025-04-01) is before the membership began (2025-05-04); only a member can ask to withdraw"
+        );
+        assert_eq!(log_len(&app, &who).await, before);
+    }
+);
+
+// STD_EXPEL: a decision may not take effect before the member's current state began (Party member since
+// 2026-11-10; an expulsion effective 2026-11-05 is refused, naming both dates).
+both_backends!(
+    std_expel_refuses_a_decision_before_the_current_state_began,
+    |app| async move {
+        let app = app.with_school().await;
+        let who = app.members(NON_GRADUATING).good[3].clone();
+        expect_ok(
+            app.standing(
+                &who,
+                None,
+                &S::JoinParty {
+                    date: d(2026, 11, 10),
+                    party_org: "某中学党支部".into(),
+                },
+            )
+            .await,
+            "join party",
+        );
+        let before = log_len(&app, &who).await;
+        let v = expect_rule(
+            app.standing(
+                &who,
+                None,
+                &S::Expel {
+                    date: d(2026, 11, 5),
+                    decision: decision(d(2026, 11, 5), COUNTY),
+                    reason: "严重违纪".into(),
+                },
+            )
+            .await,
+            "STD_EXPEL",
+        );
+        assert_eq!(
+            v.message,
+            "the expulsion: effective on 2026-11-05, before the member's standing `party_member` began on 2026-11-10"
+        );
+        assert_eq!(log_len(&app, &who).await, before);
+        assert_eq!(app.standing_state(&who).await, "party_member");
+    }
+);
+
+// A death is recorded by the member's branch or an organisation above it; a League post is at the member's
+// branch or above it (STD_AGE_OUT): another school's committee is neither.
+both_backends!(
+    std_age_out_post_and_death_refuse_an_organisation_outside_the_branch_s_tree,
+    |app| async move {
+        let app = app.with_school().await;
+        let who = app.members(NON_GRADUATING).good[4].clone();
+        let before = log_len(&app, &who).await;
+        let v = expect_rule(
+            app.standing(
+                &who,
+                Some("branch_secretary"),
+                &S::AssignPost {
+                    date: d(2026, 11, 20),
+                    post: PostKind::CommitteeMember,
+                    org: OTHER_SCHOOL.into(),
+                },
+            )
+            .await,
+            "STD_AGE_OUT",
+        );
+        assert_eq!(
+            v.message,
+            "the post's organisation: 共青团北京市第九十四中学委员会 (S002) is neither the member's branch 高一(2)班团支部 (S001-G1) nor an organisation above it"
+        );
+        match app
+            .standing(
+                &who,
+                None,
+                &S::RecordDeath {
+                    date: d(2026, 11, 20),
+                    recorded_by: OTHER_SCHOOL.into(),
+                },
+            )
+            .await
+        {
+            Err(tuanji_engine::EngineError::Input(m)) => assert_eq!(
+                m,
+                "--recorded-by: 共青团北京市第九十四中学委员会 (S002) is neither the member's branch 高一(2)班团支部 (S001-G1) nor an organisation above it"
+            ),
+            other => panic!("expected an input error, got {other:?}"),
+        }
+        assert_eq!(log_len(&app, &who).await, before);
+        // The county committee is above the branch.
+        expect_ok(
+            app.standing(
+                &who,
+                Some("branch_secretary"),
+                &S::AssignPost {
+                    date: d(2026, 11, 20),
+                    post: PostKind::CommitteeMember,
+                    org: COUNTY.into(),
+                },
+            )
+            .await,
+            "a post at the county committee",
+        );
+    }
+);
+
+// DUE_STUDENT: one month's dues are at most the policy's 100 yuan (a typo of 1,000,000,000 yuan is refused), and
+// no month after the age-out month is paid (born 1999-01-15: 28 on 2027-01-15, dues through 2027-01).
+both_backends!(
+    due_student_refuses_an_implausible_amount_and_months_after_the_age_out,
+    |app| async move {
+        let app = app.with_school().await;
+        let who = member_born(&app, d(1999, 1, 15)).await;
+        let before = log_len(&app, &who).await;
+        let dues = |first: YearMonth, months: u32, amount_fen: u64| S::RecordDues {
+            date: d(2026, 11, 20),
+            first,
+            months,
+            amount_fen,
+            category: DuesCategory::Reduced,
+        };
+        let nov = YearMonth::new(2026, 11).expect("month");
+        let v = expect_rule(
+            app.standing(&who, None, &dues(nov, 1, 100_000_000_000))
+                .await,
+            "DUE_STUDENT",
+        );
+        assert_eq!(
+            v.message,
+            "1000000000.00 yuan for 1 month(s) is more than 100.00 yuan, the most accepted (100.00 yuan a month); check the amount"
+        );
+        let v = expect_rule(
+            app.standing(&who, None, &dues(nov, 4, 80)).await,
+            "DUE_STUDENT",
+        );
+        assert_eq!(
+            v.message,
+            "dues are owed through 2027-01 (the member ages out on 2027-01-15), not 2027-02"
+        );
+        assert_eq!(log_len(&app, &who).await, before);
+        expect_ok(
+            app.standing(&who, None, &dues(nov, 3, 60)).await,
+            "2026-11 to 2027-01",
+        );
+        let v = expect_ok(
+            with_engine!(app.engine(), e => e.dues_show(&who).await),
+            "dues",
+        );
+        assert_eq!(v.paid_fen, 60);
+    }
+);
+
+// STD_AGE_OUT: an age-out asked for a post holder before the 28th birthday names that birthday (born
+// 1999-01-15: 27 on 2026-11-30, 28 on 2027-01-15) and that the post keeps them.
+both_backends!(
+    std_age_out_refuses_a_young_post_holder_naming_the_28th_birthday,
+    |app| async move {
+        let app = app.with_school().await;
+        let who = member_born(&app, d(1999, 1, 15)).await;
+        expect_ok(
+            app.standing(
+                &who,
+                Some("branch_secretary"),
+                &S::AssignPost {
+                    date: d(2026, 11, 20),
+                    post: PostKind::Secretary,
+                    org: NON_GRADUATING.into(),
+                },
+            )
+            .await,
+            "post",
+        );
+        let v = expect_rule(
+            app.standing(
+                &who,
+                None,
+                &S::AgeOut {
+                    date: d(2026, 11, 30),
+                },
+            )
+            .await,
+            "STD_AGE_OUT",
+        );
+        assert_eq!(
+            v.message,
+            "the member is 27 on 2026-11-30; not due to age out until their 28th birthday, 2027-01-15; a League post held then keeps them until the post ends"
+        );
+    }
+);
+
+// The views keep the masked resident ID and give the birth month, not the date (its hidden digits).
+both_backends!(
+    standing_and_member_views_show_the_birth_month_not_the_date,
+    |app| async move {
+        let app = app.with_school().await;
+        let who = member_born(&app, d(1999, 1, 15)).await;
+        let v = expect_ok(app.standing_show(&who).await, "standing show");
+        assert_eq!(v.member, tuanji_domain::mask_id_like(&who));
+        assert_eq!(v.birth_month.to_string(), "1999-01");
+        assert_eq!(
+            v.age_out_month.map(|m| m.to_string()),
+            Some("2027-01".into())
+        );
+        let json = serde_json::to_value(&v).expect("json");
+        assert!(json.get("birth_date").is_none() && json.get("age_out_on").is_none());
+        let m = expect_ok(app.member_view(&who).await, "member show");
+        assert_eq!(m.birth_month.to_string(), "1999-01");
+        let json = serde_json::to_value(&m).expect("json");
+        assert!(!json.to_string().contains("1999-01-15"), "{json}");
+    }
+);
+
+/// `who` expelled on 2026-11-20 (county approval).
+async fn expelled(app: &TestApp, who: &str) {
+    expect_ok(
+        app.standing(
+            who,
+            None,
+            &S::Expel {
+                date: d(2026, 11, 20),
+                decision: decision(d(2026, 11, 20), COUNTY),
+                reason: "严重违纪".into(),
+            },
+        )
+        .await,
+        "expel",
+    );
+}
+
+// STD_EXPEL: after the expulsion the member's appeal is recorded and decided; upheld, it restores membership on the
+// decision date (`decide_appeal`, then `reinstate` to `member`, in one transaction), and the verifier replays it.
+both_backends!(
+    std_expel_appeal_after_the_expulsion_upheld_restores_membership,
+    |app| async move {
+        let app = app.with_school().await;
+        let who = app.members(NON_GRADUATING).good[1].clone();
+        expelled(&app, &who).await;
+        let out = expect_ok(
+            app.standing(
+                &who,
+                Some("member"),
+                &S::RecordAppeal {
+                    date: d(2026, 11, 22),
+                    to_org: COUNTY.into(),
+                    summary: "对开除团籍不服".into(),
+                },
+            )
+            .await,
+            "appeal",
+        );
+        assert_eq!(
+            (out.from.as_str(), out.to.as_str()),
+            ("expelled", "expelled")
+        );
+        let out = expect_ok(
+            app.standing(
+                &who,
+                None,
+                &S::DecideAppeal {
+                    date: d(2026, 11, 28),
+                    org: COUNTY.into(),
+                    upheld: true,
+                },
+            )
+            .await,
+            "decide",
+        );
+        assert_eq!((out.from.as_str(), out.to.as_str()), ("expelled", "member"));
+        let commands: Vec<&str> = out.logged.iter().map(|(c, _)| c.as_str()).collect();
+        assert_eq!(commands, ["decide_appeal", "reinstate"]);
+        assert_eq!(app.standing_state(&who).await, "member");
+        let v = expect_ok(app.standing_show(&who).await, "show");
+        assert_eq!(v.ended, None);
+        assert_eq!(
+            v.appeals[0].decided,
+            Some((d(2026, 11, 28), COUNTY.to_owned(), true))
+        );
+        // A member again: entitled to vote (5 of the branch again).
+        assert_eq!(app.branch_counts(NON_GRADUATING).await.entitled, 5);
+        assert_eq!(app.verify_fault().await, None);
+    }
+);
+
+// STD_EXPEL: a dismissed appeal after the expulsion leaves the member expelled; an appeal dated before the
+// expulsion is refused; `reinstate` is never available without an upheld appeal.
+both_backends!(
+    std_expel_appeal_after_the_expulsion_dismissed_stays_expelled,
+    |app| async move {
+        let app = app.with_school().await;
+        let who = app.members(NON_GRADUATING).good[2].clone();
+        expelled(&app, &who).await;
+        let v = expect_rule(
+            app.standing(
+                &who,
+                Some("member"),
+                &S::RecordAppeal {
+                    date: d(2026, 11, 19),
+                    to_org: COUNTY.into(),
+                    summary: "对开除团籍不服".into(),
+                },
+            )
+            .await,
+            "STD_EXPEL",
+        );
+        assert_eq!(
+            v.message,
+            "an appeal against the expulsion of 2026-11-20 is lodged after it, not on 2026-11-19"
+        );
+        expect_ok(
+            app.standing(
+                &who,
+                Some("member"),
+                &S::RecordAppeal {
+                    date: d(2026, 11, 21),
+                    to_org: COUNTY.into(),
+                    summary: "对开除团籍不服".into(),
+                },
+            )
+            .await,
+            "appeal",
+        );
+        let out = expect_ok(
+            app.standing(
+                &who,
+                None,
+                &S::DecideAppeal {
+                    date: d(2026, 11, 25),
+                    org: COUNTY.into(),
+                    upheld: false,
+                },
+            )
+            .await,
+            "decide",
+        );
+        assert_eq!(
+            (out.from.as_str(), out.to.as_str()),
+            ("expelled", "expelled")
+        );
+        assert_eq!(out.logged.len(), 1);
+        let v = expect_ok(app.standing_show(&who).await, "show");
+        assert_eq!(v.ended, Some(("expel".to_owned(), d(2026, 11, 20))));
+        // Still nothing else for an expelled member.
+        expect_rule(
+            app.standing(
+                &who,
+                None,
+                &S::RecordLife {
+                    date: d(2026, 11, 26),
+                    note: "团课".into(),
+                },
+            )
+            .await,
+            "WF_NOT_ALLOWED",
+        );
+        assert_eq!(app.verify_fault().await, None);
     }
 );

@@ -54,6 +54,9 @@ const COVERED: &[(&str, &str, &str)] = &[
     ("standing", "recommended_for_party", "decide_appeal"),
     ("standing", "party_member", "record_appeal"),
     ("standing", "party_member", "decide_appeal"),
+    ("standing", "expelled", "record_appeal"),
+    ("standing", "expelled", "decide_appeal"),
+    ("standing", "expelled", "reinstate"),
     ("standing", "member", "age_out"),
     ("standing", "on_probation", "age_out"),
     ("standing", "recommended_for_party", "age_out"),
@@ -72,6 +75,7 @@ const COVERED: &[(&str, &str, &str)] = &[
     ("standing", "party_member", "record_death"),
     ("standing", "member", "recommend"),
     ("standing", "recommended_for_party", "end_recommendation"),
+    ("standing", "on_probation", "end_recommendation"),
     ("standing", "member", "join_party"),
     ("standing", "recommended_for_party", "join_party"),
     ("standing", "member", "record_dues"),
@@ -125,7 +129,7 @@ fn every_standing_transition_is_covered() {
     unique.dedup();
     assert_eq!(unique.len(), COVERED.len(), "COVERED has duplicates");
     assert_eq!(COVERED.len(), declared.len());
-    assert_eq!(declared.len(), 57);
+    assert_eq!(declared.len(), 61);
 }
 
 // ====================================================================== helpers
@@ -165,7 +169,7 @@ fn codes(command: &str) -> Vec<String> {
     let c: &[&str] = match command {
         "import_member" => &["IMP_LEGACY_AGE", "ID_UNIQUE", "ADM_NUMBER_REQUIRED"],
         "put_on_probation" | "end_probation" => &["STD_PROBATION"],
-        "expel" | "record_appeal" | "decide_appeal" => &["STD_EXPEL"],
+        "expel" | "record_appeal" | "decide_appeal" | "reinstate" => &["STD_EXPEL"],
         "age_out" | "assign_post" | "end_post" => &["STD_AGE_OUT"],
         "withdraw" => &["STD_WITHDRAW"],
         "remove" => &["STD_LAPSE", "EVL_UNQUALIFIED"],
@@ -178,13 +182,14 @@ fn codes(command: &str) -> Vec<String> {
     c.iter().map(|s| (*s).to_owned()).collect()
 }
 
-/// A branch general meeting on `date` that passed: 6 entitled, 6 present, 5 yes, 1 no.
+/// A branch general meeting on `date` that passed: 5 entitled (the members of [`NON_GRADUATING`] not on
+/// probation), 5 present, 4 yes, 1 no.
 fn meeting(date: Date) -> BranchMeeting {
     BranchMeeting {
         date,
-        entitled: 6,
-        present: 6,
-        yes: 5,
+        entitled: 5,
+        present: 5,
+        yes: 4,
         no: 1,
         abstain: 0,
     }
@@ -197,6 +202,40 @@ fn decision(date: Date, org: &str) -> Decision {
         approved_by: org.to_owned(),
         approved_on: date,
     }
+}
+
+/// The entitled members of [`PARTY_BRANCH`] as [`party_branch`] builds it (10 in good standing).
+const PARTY_ENTITLED: u32 = 10;
+
+/// A meeting of `entitled` members on `date`, all present, all but one for; approved by `org` the same day.
+fn decision_n(date: Date, org: &str, entitled: u32) -> Decision {
+    Decision {
+        meeting: BranchMeeting {
+            date,
+            entitled,
+            present: entitled,
+            yes: entitled - 1,
+            no: 1,
+            abstain: 0,
+        },
+        approved_by: org.to_owned(),
+        approved_on: date,
+    }
+}
+
+/// The decision of a meeting of the branch a member in `from` belongs to in these tests: [`PARTY_BRANCH`] for
+/// `recommended_for_party`, else [`NON_GRADUATING`].
+fn decision_from(from: &str, date: Date, org: &str) -> Decision {
+    if from == "recommended_for_party" {
+        decision_n(date, org, PARTY_ENTITLED)
+    } else {
+        decision(date, org)
+    }
+}
+
+/// The entry that ends a held recommendation after a standing change (the recommendation's `cancel`).
+fn cancelled() -> Entry {
+    entry("party_recommendation", "recommended", "cancel", "cancelled")
 }
 
 /// The engine of `app` with today = `today`.
@@ -218,6 +257,8 @@ struct Then {
     step: StandingStep,
     /// The flags the entry records (rule code, message).
     flags: Vec<(String, String)>,
+    /// Entries written after it in the same transaction (a held recommendation ended with the standing change).
+    after: Vec<Entry>,
 }
 
 impl Then {
@@ -230,7 +271,17 @@ impl Then {
             actor: TESTER,
             step,
             flags: Vec::new(),
+            after: Vec::new(),
         }
+    }
+
+    /// The same, followed by `after` in the same transaction when the member held a recommendation (`from` is
+    /// `recommended_for_party`).
+    fn ending_recommendation(mut self, after: Vec<Entry>) -> Then {
+        if self.from == "recommended_for_party" {
+            self.after = after;
+        }
+        self
     }
 
     /// A step of the sweep (role system_admin).
@@ -242,6 +293,7 @@ impl Then {
             actor: SWEEP,
             step,
             flags: Vec::new(),
+            after: Vec::new(),
         }
     }
 }
@@ -311,8 +363,9 @@ async fn then_logged(
     let log = app.log(Some(who)).await;
     let mut want = alongside.to_vec();
     want.push(entry("standing", t.from, command, t.to));
+    want.extend(t.after.iter().cloned());
     assert_eq!(log[before..].iter().map(entry_of).collect::<Vec<_>>(), want);
-    let e = log.last().expect("the standing entry").clone();
+    let e = log[log.len() - 1 - t.after.len()].clone();
     assert_eq!(
         (
             e.workflow_version,
@@ -324,7 +377,11 @@ async fn then_logged(
     );
     assert_eq!(e.rule_code_list().expect("rule codes"), codes(command));
     assert_eq!(recorded(&e), (t.step.clone(), t.flags.clone()));
-    assert_eq!(app.standing_state(who).await, t.to);
+    let to = match t.after.last() {
+        Some((w, _, _, to)) if w == "standing" => to.as_str(),
+        _ => t.to,
+    };
+    assert_eq!(app.standing_state(who).await, to);
     let view = expect_ok(app.standing_show(who).await, "standing show");
     assert_eq!(view.instance, Some(e.instance_id));
     let member = expect_ok(app.member_view(who).await, "member view")
@@ -334,9 +391,13 @@ async fn then_logged(
         member.probation_until, view.probation_until,
         "members.probation_until follows the instance"
     );
-    let ended = TERMINAL
-        .contains(&t.to)
-        .then(|| (command.to_owned(), t.step.date()));
+    let ended = match (t.from, t.to) {
+        // An appeal after the expulsion keeps it on record.
+        ("expelled", "expelled") => view.ended.clone().filter(|(c, _)| c == "expel"),
+        _ => TERMINAL
+            .contains(&t.to)
+            .then(|| (command.to_owned(), t.step.date())),
+    };
     assert_eq!(view.ended, ended);
     e
 }
@@ -369,8 +430,10 @@ async fn case(
     assert_eq!((out.from.as_str(), out.to.as_str()), (t.from, t.to));
     assert_eq!(out.rule_codes, codes(cmd.command()));
     assert_eq!(out.flags, t.flags);
+    let after = t.after.len();
     let e = then_logged(app, who, before, &[], &t).await;
-    assert_eq!(out.logged, vec![(cmd.command().to_owned(), e.seq)]);
+    assert_eq!(out.logged[0], (cmd.command().to_owned(), e.seq));
+    assert_eq!(out.logged.len(), 1 + after);
     e
 }
 
@@ -758,8 +821,19 @@ both_backends!(standing_member_put_on_probation, |app| async move {
     assert_eq!(v.probation_until, Some(d(2027, 5, 2)));
 });
 
+/// Probation of `months` months from `date` for a member of [`PARTY_BRANCH`] (its 10 entitled members).
+fn party_branch_probation(date: Date, months: u32) -> S {
+    S::PutOnProbation {
+        date,
+        months,
+        decision: decision_n(date, SCHOOL, PARTY_ENTITLED),
+        reason: "违反团的纪律".into(),
+    }
+}
+
 // Given a member recommended to the Party (valid until 2028-03-20), when probation of 12 months from
-// 2026-11-02 is approved, then `recommended_for_party` → `on_probation` until 2027-11-02.
+// 2026-11-02 is approved, then `recommended_for_party` → `on_probation` until 2027-11-02, and the recommendation
+// ends with it in the same transaction (its `cancel`, then the standing's `end_recommendation`).
 both_backends!(
     standing_recommended_for_party_put_on_probation,
     |app| async move {
@@ -771,7 +845,7 @@ both_backends!(
             app.engine(),
             &who,
             None,
-            probation(date, 12, SCHOOL),
+            party_branch_probation(date, 12),
             Then::by(
                 "recommended_for_party",
                 "on_probation",
@@ -779,17 +853,63 @@ both_backends!(
                 StandingStep::PutOnProbation {
                     date,
                     months: 12,
-                    decision: decision(date, SCHOOL),
+                    decision: decision_n(date, SCHOOL, PARTY_ENTITLED),
                     reason: "违反团的纪律".into(),
                     until: d(2027, 11, 2),
                 },
-            ),
+            )
+            .ending_recommendation(vec![
+                cancelled(),
+                entry(
+                    "standing",
+                    "on_probation",
+                    "end_recommendation",
+                    "on_probation",
+                ),
+            ]),
         )
         .await;
         let v = expect_ok(app.standing_show(&who).await, "show");
         assert_eq!(v.probation_until, Some(d(2027, 11, 2)));
+        assert_eq!(v.recommendation, None);
     }
 );
+
+// Given a member recommended to the Party, when put on probation from 2026-11-02, then after the recommendation's
+// `cancel` the standing lets go of it: `on_probation` → `on_probation` by `end_recommendation` (cancelled).
+both_backends!(standing_on_probation_end_recommendation, |app| async move {
+    let app = app.with_school().await;
+    let who = recommended(&app, 2026, None).await;
+    let date = d(2026, 11, 2);
+    let before = given(&app, &who, "recommended_for_party").await;
+    run(app.engine(), &who, None, &party_branch_probation(date, 6)).await;
+    let e = then_logged(
+        &app,
+        &who,
+        before,
+        &[
+            entry(
+                "standing",
+                "recommended_for_party",
+                "put_on_probation",
+                "on_probation",
+            ),
+            cancelled(),
+        ],
+        &Then::by(
+            "on_probation",
+            "on_probation",
+            "committee_admin",
+            StandingStep::EndRecommendation {
+                date,
+                reason: RecommendationEnd::Cancelled,
+            },
+        ),
+    )
+    .await;
+    assert_eq!(e.rule_code_list().expect("codes"), ["PTY_VALIDITY"]);
+    assert_eq!(app.verify_fault().await, None);
+});
 
 // Given a Party member, when probation of 6 months from 2026-11-04 is approved, then `party_member` →
 // `on_probation` until 2027-05-04; the Party membership stays on record.
@@ -855,15 +975,19 @@ both_backends!(standing_on_probation_end_probation, |app| async move {
     assert_eq!(v.probation_until, None);
 });
 
-// `history` from a recommendation still valid: given a member recommended on 2026-03-20 (until 2028-03-20)
-// and put on probation from 2026-05-10 until 2026-11-10, when the sweep for today runs, then `on_probation` →
-// `recommended_for_party`, and the recommendation is held again.
+// `history` after a recommendation ended by the probation: given a member recommended on 2026-03-20 (until
+// 2028-03-20) and put on probation from 2026-05-10 until 2026-11-10 (which cancelled the recommendation), when
+// the sweep for today runs, then `on_probation` → `member`: the recommendation is not held again.
 both_backends!(
-    standing_on_probation_end_probation_returns_to_recommended_for_party,
+    standing_on_probation_end_probation_after_a_cancelled_recommendation_returns_to_member,
     |app| async move {
         let app = app.with_school().await;
         let who = recommended(&app, 2026, None).await;
-        put_on_probation(&app, &who, d(2026, 5, 10)).await;
+        expect_ok(
+            app.standing(&who, None, &party_branch_probation(d(2026, 5, 10), 6))
+                .await,
+            "put_on_probation",
+        );
         let r = sweep_case(
             &app,
             app.engine(),
@@ -871,10 +995,10 @@ both_backends!(
             &who,
             Then::swept(
                 "on_probation",
-                "recommended_for_party",
+                "member",
                 StandingStep::EndProbation {
                     date: d(2026, 11, 10),
-                    back_to: "recommended_for_party".into(),
+                    back_to: "member".into(),
                 },
             ),
         )
@@ -887,8 +1011,7 @@ both_backends!(
             })
         );
         let v = expect_ok(app.standing_show(&who).await, "show");
-        let (_, since, until) = v.recommendation.expect("the recommendation");
-        assert_eq!((since, until), (d(2026, 3, 20), d(2028, 3, 20)));
+        assert_eq!(v.recommendation, None);
         assert_eq!(app.verify_fault().await, None);
     }
 );
@@ -934,32 +1057,35 @@ both_backends!(
 
 // ====================================================================== expulsion and appeals
 
-/// Expulsion on 2026-11-20, decided by the branch that day and approved by the county committee.
-fn expel() -> S {
+/// Expulsion on 2026-11-20 of a member in `from`, decided by the branch that day and approved by the county
+/// committee.
+fn expel(from: &str) -> S {
     S::Expel {
         date: d(2026, 11, 20),
-        decision: decision(d(2026, 11, 20), COUNTY),
+        decision: decision_from(from, d(2026, 11, 20), COUNTY),
         reason: "严重违纪".into(),
     }
 }
 
-fn expelled() -> StandingStep {
+fn expelled(from: &str) -> StandingStep {
     StandingStep::Expel {
         date: d(2026, 11, 20),
-        decision: decision(d(2026, 11, 20), COUNTY),
+        decision: decision_from(from, d(2026, 11, 20), COUNTY),
         reason: "严重违纪".into(),
     }
 }
 
-/// Given `who` in `from`, when expelled with county approval, then `from` → `expelled`.
+/// Given `who` in `from`, when expelled with county approval, then `from` → `expelled` (and a held
+/// recommendation is cancelled).
 async fn expel_case(app: &TestApp, who: &str, from: &'static str) {
     case(
         app,
         app.engine(),
         who,
         None,
-        expel(),
-        Then::by(from, "expelled", "committee_admin", expelled()),
+        expel(from),
+        Then::by(from, "expelled", "committee_admin", expelled(from))
+            .ending_recommendation(vec![cancelled()]),
     )
     .await;
 }
@@ -991,6 +1117,123 @@ both_backends!(standing_party_member_expel, |app| async move {
     let who = a_member(&app);
     joins_party(&app, &who).await;
     expel_case(&app, &who, "party_member").await;
+});
+
+/// `who` (in `member`) expelled on 2026-11-20, then lodging an appeal against it on 2026-11-22 if `appeal`.
+async fn expelled_member(app: &TestApp, who: &str, appeal: bool) {
+    run(app.engine(), who, None, &expel("member")).await;
+    if appeal {
+        run(app.engine(), who, Some("member"), &appeal_after_expulsion()).await;
+    }
+}
+
+/// The member's appeal against the expulsion, lodged with the county committee on 2026-11-22.
+fn appeal_after_expulsion() -> S {
+    S::RecordAppeal {
+        date: d(2026, 11, 22),
+        to_org: COUNTY.into(),
+        summary: "对开除团籍不服".into(),
+    }
+}
+
+// Given an expelled member, when they appeal against the expulsion, then `expelled` → `expelled`, the appeal
+// pending and the expulsion still on record (STD_EXPEL: the appeal is not withheld).
+both_backends!(standing_expelled_record_appeal, |app| async move {
+    let app = app.with_school().await;
+    let who = a_member(&app);
+    expelled_member(&app, &who, false).await;
+    case(
+        &app,
+        app.engine(),
+        &who,
+        Some("member"),
+        appeal_after_expulsion(),
+        Then::by(
+            "expelled",
+            "expelled",
+            "member",
+            StandingStep::RecordAppeal {
+                date: d(2026, 11, 22),
+                to_org: COUNTY.into(),
+                summary: "对开除团籍不服".into(),
+            },
+        ),
+    )
+    .await;
+    let v = expect_ok(app.standing_show(&who).await, "show");
+    assert_eq!(v.appeals.len(), 1);
+    assert_eq!(v.ended, Some(("expel".to_owned(), d(2026, 11, 20))));
+});
+
+// Given an expelled member whose appeal is pending, when the county committee dismisses it on 2026-11-25, then
+// `expelled` → `expelled`.
+both_backends!(standing_expelled_decide_appeal, |app| async move {
+    let app = app.with_school().await;
+    let who = a_member(&app);
+    expelled_member(&app, &who, true).await;
+    case(
+        &app,
+        app.engine(),
+        &who,
+        None,
+        S::DecideAppeal {
+            date: d(2026, 11, 25),
+            org: COUNTY.into(),
+            upheld: false,
+        },
+        Then::by(
+            "expelled",
+            "expelled",
+            "committee_admin",
+            StandingStep::DecideAppeal {
+                date: d(2026, 11, 25),
+                org: COUNTY.into(),
+                upheld: false,
+            },
+        ),
+    )
+    .await;
+});
+
+// Given an expelled member whose appeal is pending, when the county committee upholds it on 2026-11-25, then the
+// decision (`expelled` → `expelled`) and `reinstate` (`expelled` → `history` = `member`) are logged together;
+// the member is in good standing again and the verifier replays both.
+both_backends!(standing_expelled_reinstate, |app| async move {
+    let app = app.with_school().await;
+    let who = a_member(&app);
+    expelled_member(&app, &who, true).await;
+    let before = given(&app, &who, "expelled").await;
+    let out = run(
+        app.engine(),
+        &who,
+        None,
+        &S::DecideAppeal {
+            date: d(2026, 11, 25),
+            org: COUNTY.into(),
+            upheld: true,
+        },
+    )
+    .await;
+    assert_eq!((out.from.as_str(), out.to.as_str()), ("expelled", "member"));
+    assert_eq!(out.rule_codes, codes("reinstate"));
+    let e = then_logged(
+        &app,
+        &who,
+        before,
+        &[entry("standing", "expelled", "decide_appeal", "expelled")],
+        &Then::by(
+            "expelled",
+            "member",
+            "committee_admin",
+            StandingStep::Reinstate {
+                date: d(2026, 11, 25),
+                back_to: "member".into(),
+            },
+        ),
+    )
+    .await;
+    assert_eq!(out.logged.last(), Some(&("reinstate".to_owned(), e.seq)));
+    assert_eq!(app.verify_fault().await, None);
 });
 
 /// The member's appeal to the county committee, lodged on 2026-11-10.
@@ -1160,14 +1403,19 @@ async fn age_out_case(app: &TestApp, who: &str, from: &'static str, examined: us
             StandingStep::AgeOut {
                 date: d(2027, 1, 15),
             },
-        ),
+        )
+        .ending_recommendation(vec![cancelled()]),
     )
     .await;
     assert_eq!(
         r,
         report(after_birthday(), examined, |r| {
             r.aged_out = 1;
-            r.entries = 1;
+            r.entries = if from == "recommended_for_party" {
+                2
+            } else {
+                1
+            };
         })
     );
 }
@@ -1219,7 +1467,7 @@ async fn withdraw_case(app: &TestApp, who: &str, from: &'static str) {
         S::Withdraw {
             date,
             request_date: d(2026, 11, 1),
-            decision: decision(date, SCHOOL),
+            decision: decision_from(from, date, SCHOOL),
         },
         Then::by(
             from,
@@ -1228,9 +1476,10 @@ async fn withdraw_case(app: &TestApp, who: &str, from: &'static str) {
             StandingStep::Withdraw {
                 date,
                 request_date: d(2026, 11, 1),
-                decision: decision(date, SCHOOL),
+                decision: decision_from(from, date, SCHOOL),
             },
-        ),
+        )
+        .ending_recommendation(vec![cancelled()]),
     )
     .await;
 }
@@ -1283,7 +1532,7 @@ async fn remove_lapse_case(app: &TestApp, who: &str, from: &'static str) {
         S::Remove {
             date,
             reason: RemovalReason::Lapse,
-            decision: decision(date, SCHOOL),
+            decision: decision_from(from, date, SCHOOL),
         },
         Then::by(
             from,
@@ -1292,9 +1541,10 @@ async fn remove_lapse_case(app: &TestApp, who: &str, from: &'static str) {
             StandingStep::Remove {
                 date,
                 reason: RemovalReason::Lapse,
-                decision: decision(date, SCHOOL),
+                decision: decision_from(from, date, SCHOOL),
             },
-        ),
+        )
+        .ending_recommendation(vec![cancelled()]),
     )
     .await;
 }
@@ -1332,7 +1582,7 @@ both_backends!(standing_member_remove, |app| async move {
         S::Remove {
             date,
             reason: RemovalReason::Unqualified,
-            decision: decision(date, SCHOOL),
+            decision: decision_n(date, SCHOOL, PARTY_ENTITLED),
         },
         Then::by(
             "member",
@@ -1341,7 +1591,7 @@ both_backends!(standing_member_remove, |app| async move {
             StandingStep::Remove {
                 date,
                 reason: RemovalReason::Unqualified,
-                decision: decision(date, SCHOOL),
+                decision: decision_n(date, SCHOOL, PARTY_ENTITLED),
             },
         ),
     )
@@ -1399,7 +1649,8 @@ async fn death_case(app: &TestApp, who: &str, from: &'static str, org: &str) {
                 date: d(2026, 11, 25),
                 recorded_by: org.into(),
             },
-        ),
+        )
+        .ending_recommendation(vec![cancelled()]),
     )
     .await;
 }
@@ -1746,7 +1997,7 @@ async fn assign_post_case(app: &TestApp, who: &str, state: &'static str, org: &s
             until: None,
         }]
     );
-    assert_eq!(v.age_out_on, None);
+    assert_eq!(v.age_out_month, None);
 }
 
 /// Given `who` in `state`, branch secretary of `org` since `from`, when the post ends on 2026-11-25, then
@@ -1788,7 +2039,7 @@ async fn end_post_case(
             until: Some(date),
         }]
     );
-    assert_eq!(v.age_out_on, Some(age_out_on));
+    assert_eq!(v.age_out_month, Some(YearMonth::of(age_out_on)));
 }
 
 /// `who` becomes branch secretary of `org` on `date`.

@@ -100,6 +100,7 @@ const COVERED: &[(&str, &str, &str)] = &[
     ("party_recommendation", "nominated", "cancel"),
     ("party_recommendation", "branch_voted", "cancel"),
     ("party_recommendation", "publicised", "cancel"),
+    ("party_recommendation", "recommended", "cancel"),
 ];
 
 #[test]
@@ -1995,6 +1996,36 @@ mod evaluation_and_party {
             ],
         )
         .await;
+    });
+
+    // A held recommendation cancelled (e.g. an objection upheld after the recommendation): the standing returns
+    // from `recommended_for_party` to `member` in the same transaction. (A probation or a departure from the League
+    // cancels it too: tests/tests/party_rules.rs, standing_transitions.rs.)
+    both_backends!(party_recommended_cancel, |app| async move {
+        let app = app.with_school().await;
+        let who = given(&app, 2024, "recommended").await;
+        then_party(
+            &app,
+            &who,
+            P::Cancel {
+                date: d(2025, 6, 1),
+                reason: "经核实不再符合推优条件".into(),
+            },
+            "recommended",
+            "cancelled",
+            &[
+                ("party_recommendation", "recommended", "cancel", "cancelled"),
+                (
+                    "standing",
+                    "recommended_for_party",
+                    "end_recommendation",
+                    "member",
+                ),
+            ],
+        )
+        .await;
+        assert_eq!(app.standing_state(&who).await, "member");
+        assert_eq!(app.verify_fault().await, None);
     });
 
     both_backends!(party_recommended_expire, |app| async move {

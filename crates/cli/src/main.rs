@@ -1518,7 +1518,7 @@ async fn dispatch<S: tuanji_store::Store>(
             } else {
                 println!(
                     "{}  {}  {}  born {}",
-                    v.resident_id, v.name, v.sex, v.birth_date
+                    v.resident_id, v.name, v.sex, v.birth_month
                 );
                 println!("branch: {}", v.branch);
                 match &v.member {
@@ -1943,9 +1943,10 @@ struct Decided {
     /// Date of the branch general meeting (支部大会, YYYY-MM-DD).
     #[arg(long, value_parser = date)]
     meeting: NaiveDate,
-    /// Voting-entitled members of the branch (应到会有表决权的团员).
+    /// Voting-entitled members of the branch (应到会有表决权的团员): its members in good standing, not on
+    /// probation, on the meeting date (default: the branch's count; a number given must equal it).
     #[arg(long)]
-    entitled: u32,
+    entitled: Option<u32>,
     /// Entitled members present.
     #[arg(long)]
     present: u32,
@@ -1988,10 +1989,10 @@ impl Decided {
                 self.yes, self.no, self.abstain, self.present
             )));
         }
-        if self.present > self.entitled {
+        if let Some(entitled) = self.entitled.filter(|e| self.present > *e) {
             return Err(input(format!(
-                "--present {} is more than --entitled {}",
-                self.present, self.entitled
+                "--present {} is more than --entitled {entitled}",
+                self.present
             )));
         }
         Ok((
@@ -1999,7 +2000,8 @@ impl Decided {
             Decision {
                 meeting: BranchMeeting {
                     date: self.meeting,
-                    entitled: self.entitled,
+                    // 0: not given; the engine takes the branch's count.
+                    entitled: self.entitled.unwrap_or(0),
                     present: self.present,
                     yes: self.yes,
                     no: self.no,
@@ -2467,10 +2469,10 @@ fn print_dues(v: &DuesView) {
 fn print_standing(v: &StandingView) {
     println!(
         "{}: {} (member since {}, born {})",
-        v.member, v.state, v.membership_date, v.birth_date
+        v.member, v.state, v.membership_date, v.birth_month
     );
-    match v.age_out_on {
-        Some(d) => println!("ages out on {d} [STD_AGE_OUT]"),
+    match v.age_out_month {
+        Some(m) => println!("ages out in {m} [STD_AGE_OUT]"),
         None => println!("ages out when the League post held ends [STD_AGE_OUT]"),
     }
     if let Some(u) = v.probation_until {

@@ -40,11 +40,11 @@ fn workflows_check_accepts_the_shipped_files_and_graph_prints_mermaid() {
         "{out}"
     );
     assert!(
-        out.contains("standing v1, 9 states, 57 transitions"),
+        out.contains("standing v1, 9 states, 61 transitions"),
         "{out}"
     );
     assert!(
-        out.contains("party_recommendation v1, 8 states, 10 transitions"),
+        out.contains("party_recommendation v1, 8 states, 11 transitions"),
         "{out}"
     );
     assert!(

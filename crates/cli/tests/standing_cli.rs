@@ -84,20 +84,18 @@ fn register_in_may(db: &str, branch: &str, csv: &str) {
     });
 }
 
-/// The decision flags of a branch meeting on `date` approved by the street committee the same day: 6 entitled,
-/// 6 present, 5 yes, 1 no.
+/// The decision flags of a branch meeting on `date` approved by the street committee the same day: the branch's
+/// entitled members (no `--entitled`: the engine counts them), 3 present, 3 yes.
 fn decided(date: &str) -> Vec<String> {
     [
         "--meeting",
         date,
-        "--entitled",
-        "6",
         "--present",
-        "6",
+        "3",
         "--yes",
-        "5",
+        "3",
         "--no",
-        "1",
+        "0",
         "--approved-by",
         "T001",
     ]
@@ -280,6 +278,14 @@ fn standing_story(db: &str, dir: &Path) {
     ]);
     args.extend(decided("2026-11-02"));
     args.extend(strings(&["--months", "9", "--reason", "违反团的纪律"]));
+    // The entitled members are the branch's members in good standing on the meeting date (4 here).
+    let mut wrong = args.clone();
+    wrong.extend(strings(&["--entitled", "6"]));
+    let err = run_refused(db, wrong);
+    assert_eq!(
+        err.trim_end(),
+        "refused [STD_PROBATION]: the probation: the meeting names 6 entitled members, but 某社区团支部 (T001-B1) has 4 on 2026-11-02 (members on probation are not entitled to vote)"
+    );
     let err = run_refused(db, args.clone());
     assert!(err.starts_with("refused [STD_PROBATION]"), "{err}");
     assert!(err.contains("6 or 12 months, not 9"), "{err}");
@@ -356,7 +362,7 @@ fn standing_story(db: &str, dir: &Path) {
     let err = refused(db, &["standing", "age-out", &a, "--date", "2026-11-30"]);
     assert!(err.starts_with("refused [STD_AGE_OUT]"), "{err}");
     let s = json_of(&ok(db, &["standing", "show", &b, "--json"]));
-    assert_eq!(s["age_out_on"], "2026-11-15", "{s}");
+    assert_eq!(s["age_out_month"], "2026-11", "{s}");
     ok(
         db,
         &[
@@ -431,10 +437,24 @@ fn standing_story(db: &str, dir: &Path) {
     );
     let m = json_of(&ok(db, &["member", "show", &b, "--json"]));
     assert_eq!(m["member"]["standing"], "aged_out", "{m}");
+    // The masked resident ID hides the birth date: the views give the birth month only.
+    assert_eq!(
+        (m["birth_month"].as_str(), m.get("birth_date")),
+        (Some("1998-11"), None),
+        "{m}"
+    );
+    let shown = ok(db, &["member", "show", &b]);
+    assert!(shown.contains("  born 1998-11\n"), "{shown}");
     let text = ok(db, &["standing", "show", &b]);
     assert!(
-        text.contains(": aged_out (member since 2016-05-04, born 1998-11-15)"),
+        text.contains(": aged_out (member since 2016-05-04, born 1998-11)"),
         "{text}"
+    );
+    let s = json_of(&ok(db, &["standing", "show", &b, "--json"]));
+    assert_eq!(
+        (s["birth_month"].as_str(), s.get("birth_date")),
+        (Some("1998-11"), None),
+        "{s}"
     );
     assert!(
         text.contains("membership ended: age_out effective 2026-11-15"),

@@ -1135,10 +1135,11 @@ impl<S: Store> Engine<S> {
             _ => None,
         };
         // Where a `history` transition returns: recorded in the relation's data, or (standing v1 `end_probation`,
-        // StandingData::back_to) in the step.
+        // StandingData::back_to, and `reinstate`, StandingData::reinstated_to) in the step.
         let return_to = match (&r.data, &standing_step) {
             (Some(Data::Relation(d)), _) => d.return_to.clone(),
-            (_, Some(StandingStep::EndProbation { back_to, .. })) => Some(back_to.clone()),
+            (_, Some(StandingStep::EndProbation { back_to, .. }))
+            | (_, Some(StandingStep::Reinstate { back_to, .. })) => Some(back_to.clone()),
             _ => None,
         };
         match def.transition(&row.from_state, &row.command) {

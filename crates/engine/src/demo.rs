@@ -1396,19 +1396,6 @@ impl<S: Store> Engine<S> {
             transitions: 0,
             seconds: 0.0,
         };
-        let meeting = |date: Date, org: &str| Decision {
-            meeting: BranchMeeting {
-                date,
-                entitled: 30,
-                present: 26,
-                yes: 24,
-                no: 1,
-                abstain: 1,
-            },
-            approved_by: org.to_owned(),
-            approved_on: date,
-        };
-
         // The employer's register, imported in March: some of its members turn 28 this year.
         let mut roster = String::from("姓名,公民身份号码,入团日期,团员编号,留团察看至\n");
         let employees: Vec<String> = EMPLOYEE_BIRTHS
@@ -1493,7 +1480,7 @@ impl<S: Store> Engine<S> {
                 let wrong = StandingCommand::PutOnProbation {
                     date,
                     months: 9,
-                    decision: meeting(date, b.committee),
+                    decision: self.demo_decision(b, date).await?,
                     reason: "多次无故不参加组织生活".into(),
                 };
                 match self.standing(&committee, &b.members[0], &wrong).await {
@@ -1514,7 +1501,7 @@ impl<S: Store> Engine<S> {
             let cmd = StandingCommand::PutOnProbation {
                 date,
                 months,
-                decision: meeting(date, b.committee),
+                decision: self.demo_decision(b, date).await?,
                 reason: "多次无故不参加组织生活".into(),
             };
             self.standing(&committee, &b.members[0], &cmd).await?;
@@ -1525,7 +1512,7 @@ impl<S: Store> Engine<S> {
             .iter()
             .find(|b| !b.graduating && b.level == SchoolLevel::JuniorHigh)
         {
-            let mut decision = meeting(d(2026, 11, 6), b.committee);
+            let mut decision = self.demo_decision(b, d(2026, 11, 6)).await?;
             decision.approved_on = d(2026, 11, 9);
             let cmd = StandingCommand::Withdraw {
                 date: d(2026, 11, 9),
@@ -1957,6 +1944,34 @@ impl<S: Store> Engine<S> {
             yes: present.saturating_sub(1),
             no: 0,
             abstain: u32::from(present > 0),
+        })
+    }
+
+    /// A standing decision of `branch`'s general meeting on `date`, approved by its committee the same day: the
+    /// branch's voting-entitled members on the date (as the engine counts them) vote as in [`Self::demo_ballot`].
+    async fn demo_decision(&self, branch: &Branch, date: Date) -> EngineResult<Decision> {
+        let PartyCommand::Vote {
+            entitled,
+            present,
+            yes,
+            no,
+            abstain,
+            ..
+        } = self.demo_ballot(branch, date).await?
+        else {
+            return Err(EngineError::Input("the demo's ballot is not a vote".into()));
+        };
+        Ok(Decision {
+            meeting: BranchMeeting {
+                date,
+                entitled: entitled.unwrap_or(0),
+                present,
+                yes,
+                no,
+                abstain,
+            },
+            approved_by: branch.committee.to_owned(),
+            approved_on: date,
         })
     }
 

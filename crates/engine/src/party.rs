@@ -266,8 +266,11 @@ impl<S: Store> Engine<S> {
         })
     }
 
-    /// Members of a branch on `on` (membership started, still in the branch), and those entitled to vote.
-    async fn branch_size_on(
+    /// Members of a branch on `on` (membership started, still in the branch), and those entitled to vote at
+    /// a branch general meeting (members in good standing, not on probation: STD_PROBATION). Shared by the
+    /// Party vote (PTY_MEETING, PTY_SHARE) and the standing decisions (STD_PROBATION, STD_EXPEL, STD_WITHDRAW,
+    /// STD_LAPSE).
+    pub(crate) async fn branch_size_on(
         &self,
         tx: &mut S::Tx,
         branch: &OrgRow,
@@ -554,7 +557,7 @@ impl<S: Store> Engine<S> {
     }
 
     /// The standing step that follows a recommendation step, in the same transaction: `recommend` enters
-    /// `recommended_for_party`, `decline` and `expire` end it (when the standing is still
+    /// `recommended_for_party`, `decline`, `expire` and `cancel` end it (when the standing is still
     /// `recommended_for_party`), `accept` is `join_party`. Returns the standing state reached, if any.
     async fn party_follow(
         &self,
@@ -577,7 +580,9 @@ impl<S: Store> Engine<S> {
                 recommendation: inst.id.to_string(),
                 valid_until: *valid_until,
             },
-            PartyStep::Decline { date, .. } | PartyStep::Expire { date } => {
+            PartyStep::Decline { date, .. }
+            | PartyStep::Expire { date }
+            | PartyStep::Cancel { date, .. } => {
                 let now = tx
                     .member(live.person.id)
                     .await?
@@ -588,10 +593,10 @@ impl<S: Store> Engine<S> {
                 }
                 StandingStep::EndRecommendation {
                     date: *date,
-                    reason: if matches!(step, PartyStep::Expire { .. }) {
-                        RecommendationEnd::Expired
-                    } else {
-                        RecommendationEnd::Declined
+                    reason: match step {
+                        PartyStep::Expire { .. } => RecommendationEnd::Expired,
+                        PartyStep::Cancel { .. } => RecommendationEnd::Cancelled,
+                        _ => RecommendationEnd::Declined,
                     },
                 }
             }
@@ -605,6 +610,64 @@ impl<S: Store> Engine<S> {
             .standing_step_in(tx, actor, live.person.id, standing_step, Some(fact))
             .await?;
         Ok(Some(out.to))
+    }
+
+    /// Ends the member's open Party recommendation (nominated, voted, publicised or recommended) with `cancel`,
+    /// effective on `date` (or on the nomination, if later) with `reason`, inside the caller's transaction: the
+    /// member was put on probation or left the League, so it no longer counts against the branch's share
+    /// (PTY_SHARE). The member's standing is the caller's (it is changing in the same transaction). Returns the
+    /// cancelled instance and the seq of its log entry; `None` without an open recommendation.
+    ///
+    /// Errors: WF_NOT_ALLOWED when the actor's role may not cancel; [`EngineError::Store`].
+    pub(crate) async fn party_end_for_standing(
+        &self,
+        tx: &mut S::Tx,
+        actor: &Actor,
+        person_id: Uuid,
+        date: Date,
+        reason: &str,
+    ) -> EngineResult<Option<(Uuid, i64)>> {
+        let Some(person) = tx.person(person_id).await? else {
+            return Ok(None);
+        };
+        let mut live = self.party_live(tx, person).await?;
+        let Some(id) = live.inst.as_ref().map(|i| i.id) else {
+            return Ok(None);
+        };
+        let (def, policy) = self.party_def()?;
+        let t = def.transition(&live.state, "cancel")?;
+        let role = role_for(actor, t, def)?;
+        let date = live.data.nominated_on.map_or(date, |n| date.max(n));
+        let step = PartyStep::Cancel {
+            date,
+            reason: check_text("reason", reason, 500)?,
+        };
+        let standing = live.member.standing.clone();
+        let facts = PartyFacts {
+            policy: &policy,
+            calendar: self.calendar,
+            data: &live.data,
+            state: &live.state,
+            step: &step,
+            role: &role,
+            today: self.today().max(date),
+            birth: live.person.birth_date,
+            membership_date: Some(live.member.membership_date),
+            standing: &standing,
+            last_grade: None,
+            branch_members: 0,
+            branch_holding: 0,
+            other_open: None,
+            approver: None,
+            approver_above_branch: false,
+        };
+        for g in &t.guards {
+            check_guard(g, &facts)?;
+        }
+        let seq = self
+            .party_record(tx, &mut live, actor, &role, t, &step)
+            .await?;
+        Ok(Some((id, seq)))
     }
 
     async fn party_view_of(&self, tx: &mut S::Tx, inst: &InstanceRow) -> EngineResult<PartyView> {

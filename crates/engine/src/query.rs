@@ -4,7 +4,7 @@
 use crate::admission::masked;
 use crate::{Engine, EngineError, EngineResult};
 use serde::Serialize;
-use tuanji_domain::Date;
+use tuanji_domain::dues::YearMonth;
 use tuanji_store::{InstanceRow, LogFilter, LogRow, MemberRow, Store, StoreError, StoreTx};
 use tuanji_workflow::admission::{admitted_member, AdmissionData, AdmissionStep};
 use tuanji_workflow::relation::RelationData;
@@ -18,8 +18,9 @@ pub struct MemberView {
     pub name: String,
     /// `male` / `female`.
     pub sex: String,
-    /// Birth date.
-    pub birth_date: Date,
+    /// Birth month (`"2012-02"`): the day is not shown, as the masked resident ID's hidden digits are the
+    /// birth date and together they would give the full ID back.
+    pub birth_month: YearMonth,
     /// Branch code and name holding the record.
     pub branch: String,
     /// Membership, if a member.
@@ -115,7 +116,7 @@ impl<S: Store> Engine<S> {
             resident_id: masked(&p.resident_id),
             name: p.name,
             sex: p.sex,
-            birth_date: p.birth_date,
+            birth_month: YearMonth::of(p.birth_date),
             branch,
             member,
             admission,

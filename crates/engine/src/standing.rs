@@ -19,15 +19,16 @@ use crate::{Actor, Engine, EngineError, EngineResult};
 use serde::Serialize;
 use std::collections::HashMap;
 use tuanji_domain::dues::{format_yuan, YearMonth};
-use tuanji_domain::{add_months, Date};
+use tuanji_domain::{add_months, Date, RuleCode, RuleViolation};
 use tuanji_store::{
-    DuesRow, InstanceRow, MemberRow, NewLogEntry, OrgRow, PersonRow, Store, StoreError, StoreTx,
+    DuesRow, InstanceRow, LogFilter, MemberRow, NewLogEntry, OrgRow, PersonRow, Store, StoreError,
+    StoreTx,
 };
 use tuanji_workflow::relation::OrgFact;
 use tuanji_workflow::standing::{
     check_flag, check_guard, Appeal, Decision, DuesCategory, LapseGround, Membership, Post,
-    PostKind, RecommendationFact, RemovalReason, StandingData, StandingFacts, StandingPolicy,
-    StandingStep, ACTIVE_STATES,
+    PostKind, RecommendationEnd, RecommendationFact, RemovalReason, StandingData, StandingFacts,
+    StandingPolicy, StandingStep, ACTIVE_STATES,
 };
 use tuanji_workflow::{Definition, TransitionDef, HISTORY, NEW};
 use uuid::Uuid;
@@ -40,6 +41,10 @@ const PAGE: i64 = 5000;
 
 /// A standing command as a user gives it. Organisations are named by code; the effective date is a calendar
 /// date (China Standard Time), not after today and not before the membership date.
+///
+/// A decision's `meeting.entitled` must be the branch's members in good standing (not on probation) on the
+/// meeting date, as the Party vote counts them; 0 means "not given" and takes that count (a refusal under the
+/// decision's rule code names both numbers otherwise).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StandingCommand {
     /// Probation (留团察看) of `months` months from `date` (STD_PROBATION): a branch meeting and the approval of
@@ -264,17 +269,19 @@ pub struct StandingView {
     pub state: String,
     /// The standing instance, once opened.
     pub instance: Option<Uuid>,
-    /// Birth date.
-    pub birth_date: Date,
+    /// Birth month (`"2009-03"`): the day is not shown, as the masked resident ID's hidden digits are the
+    /// birth date.
+    pub birth_month: YearMonth,
     /// 团籍 start.
     pub membership_date: Date,
     /// Probation end (rights return on it), while on probation.
     pub probation_until: Option<Date>,
     /// League posts held and ended.
     pub posts: Vec<Post>,
-    /// The day the member ages out (STD_AGE_OUT): the 28th birthday, or the end of the last post held on it;
-    /// `None` while a post without an end is held.
-    pub age_out_on: Option<Date>,
+    /// The month the member ages out (STD_AGE_OUT): that of the 28th birthday, or of the end of the last post
+    /// held on it; `None` while a post without an end is held. A month, not the day: the day would give back
+    /// the birth date hidden by the masked resident ID.
+    pub age_out_month: Option<YearMonth>,
     /// Appeals.
     pub appeals: Vec<Appeal>,
     /// Party membership: date and organisation.
@@ -387,7 +394,8 @@ fn org_fact(o: &OrgRow) -> OrgFact {
 fn target(t: &TransitionDef, step: &StandingStep) -> EngineResult<String> {
     if t.to == HISTORY {
         match step {
-            StandingStep::EndProbation { back_to, .. } => Ok(back_to.clone()),
+            StandingStep::EndProbation { back_to, .. }
+            | StandingStep::Reinstate { back_to, .. } => Ok(back_to.clone()),
             other => Err(corrupt(format!(
                 "`{}` has no state to return to",
                 other.command()
@@ -614,6 +622,7 @@ impl<S: Store> Engine<S> {
             .is_some_and(|a| a.covers(&live.branch) && a.id != live.branch.id);
         facts.recommendation = facts_extra.recommendation;
         facts.advised_to_withdraw_on = facts_extra.advised_to_withdraw_on;
+        facts.state_since = facts_extra.state_since;
         for g in &t.guards {
             check_guard(g, &facts)?;
         }
@@ -694,6 +703,77 @@ impl<S: Store> Engine<S> {
         })
     }
 
+    /// The decision's branch meeting with its entitled members checked against the branch (shared with the
+    /// Party vote, [`Engine::branch_size_on`]): the members in good standing (not on probation) on the meeting
+    /// date. An `entitled` of 0 (not given) takes the branch's count.
+    ///
+    /// Errors: `code` (the decision's rule) when a number given differs from the branch's.
+    async fn decision_checked(
+        &self,
+        tx: &mut S::Tx,
+        live: &Live,
+        decision: &Decision,
+        code: RuleCode,
+        what: &str,
+    ) -> EngineResult<Decision> {
+        let on = decision.meeting.date;
+        let (_, branch_entitled) = self.branch_size_on(tx, &live.branch, on).await?;
+        let mut d = decision.clone();
+        if d.meeting.entitled == 0 {
+            d.meeting.entitled = branch_entitled;
+        } else if d.meeting.entitled != branch_entitled {
+            return Err(RuleViolation::new(
+                code,
+                format!(
+                    "{what}: the meeting names {} entitled members, but {} ({}) has {branch_entitled} on {on} (members on probation are not entitled to vote)",
+                    d.meeting.entitled, live.branch.name, live.branch.code
+                ),
+            )
+            .into());
+        }
+        Ok(d)
+    }
+
+    /// The day the member's current standing state began: the effective date of the latest logged standing
+    /// change (`from_state` ≠ `to_state`), or the membership date.
+    ///
+    /// Errors: [`EngineError::Store`].
+    async fn state_since(&self, tx: &mut S::Tx, live: &Live) -> EngineResult<Date> {
+        let log = tx
+            .log(&LogFilter {
+                person_id: Some(live.person.id),
+                workflow: Some(STANDING.to_owned()),
+                ..LogFilter::default()
+            })
+            .await?;
+        Ok(log
+            .iter()
+            .rev()
+            .find(|e| e.from_state != e.to_state && e.from_state != NEW)
+            .map_or(live.member.membership_date, |e| e.effective_date))
+    }
+
+    /// The organisation `code` when it is the member's branch or above it (its subtree holds the branch).
+    ///
+    /// Errors: [`EngineError::NotFound`] for an unknown code; `refusal(message)` otherwise.
+    async fn org_over_branch(
+        &self,
+        tx: &mut S::Tx,
+        live: &Live,
+        code: &str,
+        what: &str,
+        refusal: impl FnOnce(String) -> EngineError,
+    ) -> EngineResult<OrgRow> {
+        let o = self.org_code(tx, code).await?;
+        if !o.covers(&live.branch) {
+            return Err(refusal(format!(
+                "{what}: {} ({}) is neither the member's branch {} ({}) nor an organisation above it",
+                o.name, o.code, live.branch.name, live.branch.code
+            )));
+        }
+        Ok(o)
+    }
+
     async fn standing_in(
         &self,
         tx: &mut S::Tx,
@@ -723,6 +803,15 @@ impl<S: Store> Engine<S> {
         self.standing_open(tx, &mut live, actor, &mut logged)
             .await?;
         let mut extra = FactsExtra::default();
+        if matches!(
+            cmd,
+            StandingCommand::PutOnProbation { .. }
+                | StandingCommand::Expel { .. }
+                | StandingCommand::Withdraw { .. }
+                | StandingCommand::Remove { .. }
+        ) {
+            extra.state_since = Some(self.state_since(tx, &live).await?);
+        }
         let mut post_org = None;
         let step = match cmd {
             StandingCommand::PutOnProbation {
@@ -732,10 +821,13 @@ impl<S: Store> Engine<S> {
                 reason,
             } => {
                 extra.approver = Some(self.org_code(tx, &decision.approved_by).await?);
+                let decision = self
+                    .decision_checked(tx, &live, decision, RuleCode::StdProbation, "the probation")
+                    .await?;
                 StandingStep::PutOnProbation {
                     date: *date,
                     months: *months,
-                    decision: decision.clone(),
+                    decision,
                     reason: check_text("reason", reason, 500)?,
                     until: add_months(*date, *months),
                 }
@@ -750,9 +842,12 @@ impl<S: Store> Engine<S> {
                 reason,
             } => {
                 extra.approver = Some(self.org_code(tx, &decision.approved_by).await?);
+                let decision = self
+                    .decision_checked(tx, &live, decision, RuleCode::StdExpel, "the expulsion")
+                    .await?;
                 StandingStep::Expel {
                     date: *date,
-                    decision: decision.clone(),
+                    decision,
                     reason: check_text("reason", reason, 500)?,
                 }
             }
@@ -776,10 +871,13 @@ impl<S: Store> Engine<S> {
                 decision,
             } => {
                 extra.approver = Some(self.org_code(tx, &decision.approved_by).await?);
+                let decision = self
+                    .decision_checked(tx, &live, decision, RuleCode::StdWithdraw, "the withdrawal")
+                    .await?;
                 StandingStep::Withdraw {
                     date: *date,
                     request_date: *request_date,
-                    decision: decision.clone(),
+                    decision,
                 }
             }
             StandingCommand::Remove {
@@ -791,16 +889,31 @@ impl<S: Store> Engine<S> {
                 if *reason == RemovalReason::Unqualified {
                     extra.advised_to_withdraw_on = self.advised_on(tx, &live).await?;
                 }
+                let decision = self
+                    .decision_checked(tx, &live, decision, RuleCode::StdLapse, "the removal")
+                    .await?;
                 StandingStep::Remove {
                     date: *date,
                     reason: *reason,
-                    decision: decision.clone(),
+                    decision,
                 }
             }
-            StandingCommand::RecordDeath { date, recorded_by } => StandingStep::RecordDeath {
-                date: *date,
-                recorded_by: self.org_code(tx, recorded_by).await?.code,
-            },
+            StandingCommand::RecordDeath { date, recorded_by } => {
+                let since = self.state_since(tx, &live).await?;
+                if *date < since {
+                    return Err(EngineError::Input(format!(
+                        "the death is dated {date}, before the member's standing `{}` began on {since}",
+                        live.state
+                    )));
+                }
+                let o = self
+                    .org_over_branch(tx, &live, recorded_by, "--recorded-by", EngineError::Input)
+                    .await?;
+                StandingStep::RecordDeath {
+                    date: *date,
+                    recorded_by: o.code,
+                }
+            }
             StandingCommand::JoinParty { date, party_org } => StandingStep::JoinParty {
                 date: *date,
                 party_org: check_text("party organisation", party_org, 100)?,
@@ -829,7 +942,11 @@ impl<S: Store> Engine<S> {
                 note: check_text("note", note, 500)?,
             },
             StandingCommand::AssignPost { date, post, org } => {
-                let o = self.org_code(tx, org).await?;
+                let o = self
+                    .org_over_branch(tx, &live, org, "the post's organisation", |m| {
+                        RuleViolation::new(RuleCode::StdAgeOut, m).into()
+                    })
+                    .await?;
                 let step = StandingStep::AssignPost {
                     date: *date,
                     post: *post,
@@ -839,7 +956,11 @@ impl<S: Store> Engine<S> {
                 step
             }
             StandingCommand::EndPost { date, post, org } => {
-                let o = self.org_code(tx, org).await?;
+                let o = self
+                    .org_over_branch(tx, &live, org, "the post's organisation", |m| {
+                        RuleViolation::new(RuleCode::StdAgeOut, m).into()
+                    })
+                    .await?;
                 let step = StandingStep::EndPost {
                     date: *date,
                     post: *post,
@@ -851,9 +972,63 @@ impl<S: Store> Engine<S> {
             StandingCommand::AgeOut { date } => StandingStep::AgeOut { date: *date },
         };
         let from = live.state.clone();
-        let (rule_codes, flags) = self
+        let (mut rule_codes, flags) = self
             .standing_record(tx, &mut live, actor, &step, extra, &mut logged)
             .await?;
+        // An upheld appeal against the expulsion restores membership on the decision date (STD_EXPEL).
+        if let (
+            StandingStep::DecideAppeal {
+                date, upheld: true, ..
+            },
+            "expelled",
+        ) = (&step, from.as_str())
+        {
+            let reinstate = StandingStep::Reinstate {
+                date: *date,
+                back_to: live.data.reinstated_to(),
+            };
+            let (codes, _) = self
+                .standing_record(
+                    tx,
+                    &mut live,
+                    actor,
+                    &reinstate,
+                    FactsExtra::default(),
+                    &mut logged,
+                )
+                .await?;
+            for c in codes {
+                if !rule_codes.contains(&c) {
+                    rule_codes.push(c);
+                }
+            }
+        }
+        // Probation or leaving ends an open Party recommendation in the same transaction (PTY_SHARE no longer
+        // counts it); on probation the standing lets go of the recommendation too.
+        if let Some(what) = leaving_reason(&step) {
+            let cancelled = self
+                .party_end_for_standing(tx, actor, live.person.id, step.date(), &what)
+                .await?;
+            if let Some((id, seq)) = cancelled {
+                logged.push(("party_recommendation cancel".to_owned(), seq));
+                if live.state == "on_probation" && live.data.recommendation.is_some() {
+                    let end = StandingStep::EndRecommendation {
+                        date: step.date(),
+                        reason: RecommendationEnd::Cancelled,
+                    };
+                    let extra = FactsExtra {
+                        recommendation: Some(RecommendationFact {
+                            id: id.to_string(),
+                            state: "cancelled".to_owned(),
+                            valid_until: live.data.recommendation.as_ref().map(|r| r.2),
+                        }),
+                        ..FactsExtra::default()
+                    };
+                    self.standing_record(tx, &mut live, actor, &end, extra, &mut logged)
+                        .await?;
+                }
+            }
+        }
         match (&step, post_org) {
             (StandingStep::AssignPost { date, post, .. }, Some(o)) => {
                 tx.insert_post(live.person.id, post_name(*post), o.id, *date)
@@ -939,6 +1114,11 @@ impl<S: Store> Engine<S> {
         step: StandingStep,
         recommendation: Option<RecommendationFact>,
     ) -> EngineResult<StandingOutcome> {
+        // A follow-up of another instance's command: the caller's If-Match named that instance, not this one.
+        let actor = &Actor {
+            if_version: None,
+            ..actor.clone()
+        };
         let person = tx
             .person(person_id)
             .await?
@@ -1010,10 +1190,12 @@ impl<S: Store> Engine<S> {
             member: who,
             state,
             instance: inst.map(|i| i.id),
-            birth_date: person.birth_date,
+            birth_month: YearMonth::of(person.birth_date),
             membership_date: m.membership_date,
             probation_until: data.probation_until,
-            age_out_on: data.age_out_on(person.birth_date, policy.age_out_age),
+            age_out_month: data
+                .age_out_on(person.birth_date, policy.age_out_age)
+                .map(YearMonth::of),
             posts: data.posts.clone(),
             appeals: data.appeals.clone(),
             party: data.party.clone(),
@@ -1170,6 +1352,28 @@ impl<S: Store> Engine<S> {
                             .await?;
                     }
                 }
+                // An age-out ends an open Party recommendation, logged after the age-out.
+                if state == "aged_out" {
+                    if let Some(what) = data
+                        .ended
+                        .as_ref()
+                        .map(|(_, on)| StandingStep::AgeOut { date: *on })
+                        .as_ref()
+                        .and_then(leaving_reason)
+                    {
+                        report.entries += entries.len();
+                        tx.append_logs(&entries).await?;
+                        entries.clear();
+                        let on = data.ended.as_ref().map_or(as_of, |(_, on)| *on);
+                        if self
+                            .party_end_for_standing(&mut tx, actor, row.person_id, on, &what)
+                            .await?
+                            .is_some()
+                        {
+                            report.entries += 1;
+                        }
+                    }
+                }
             }
             report.entries += entries.len();
             tx.append_logs(&entries).await?;
@@ -1198,6 +1402,24 @@ impl<S: Store> Engine<S> {
     }
 }
 
+/// Why a standing step ends the member's open Party recommendation (the cancellation's reason), if it does:
+/// probation, expulsion, removal, withdrawal, death and age-out.
+pub(crate) fn leaving_reason(step: &StandingStep) -> Option<String> {
+    let (what, code) = match step {
+        StandingStep::PutOnProbation { .. } => ("was put on probation", "STD_PROBATION"),
+        StandingStep::Expel { .. } => ("was expelled", "STD_EXPEL"),
+        StandingStep::Remove { .. } => ("was removed", "STD_LAPSE"),
+        StandingStep::Withdraw { .. } => ("withdrew from the League", "STD_WITHDRAW"),
+        StandingStep::RecordDeath { .. } => ("died", "standing record_death"),
+        StandingStep::AgeOut { .. } => ("aged out", "STD_AGE_OUT"),
+        _ => return None,
+    };
+    Some(format!(
+        "the member {what} on {} ({code}); the recommendation ends with it",
+        step.date()
+    ))
+}
+
 /// Facts a standing guard needs beyond the instance: the approving organisation, the Party recommendation and
 /// the evaluation advice.
 #[derive(Default)]
@@ -1205,6 +1427,7 @@ struct FactsExtra {
     approver: Option<OrgRow>,
     recommendation: Option<RecommendationFact>,
     advised_to_withdraw_on: Option<Date>,
+    state_since: Option<Date>,
 }
 
 fn dues_view(who: &str, data: &StandingData, policy: &StandingPolicy, as_of: Date) -> DuesView {

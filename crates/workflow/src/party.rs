@@ -685,6 +685,7 @@ mod tests {
                 s("nominated", "cancel", "cancelled"),
                 s("branch_voted", "cancel", "cancelled"),
                 s("publicised", "cancel", "cancelled"),
+                s("recommended", "cancel", "cancelled"),
             ]
         );
         assert_eq!(
@@ -699,12 +700,13 @@ mod tests {
             ]
         );
         let standing = registry.latest("standing").expect("standing");
-        assert_eq!((standing.states.len(), standing.transitions.len()), (9, 57));
+        assert_eq!((standing.states.len(), standing.transitions.len()), (9, 61));
         let legacy = table("standing");
         assert_eq!(legacy[0], s("new", "import_member", "member"));
         assert!(legacy.contains(&s("member", "import_probation", "on_probation")));
         assert!(legacy.contains(&s("on_probation", "end_probation", "history")));
         assert!(legacy.contains(&s("party_member", "age_out", "aged_out")));
+        assert!(legacy.contains(&s("expelled", "reinstate", "history")));
     }
 
     #[test]

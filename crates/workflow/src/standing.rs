@@ -175,6 +175,7 @@ pub(crate) fn first_error(def: &Definition, errors: Vec<LoadError>) -> LoadError
 /// `entitled` are the members with the right to vote on the meeting date (members on probation,
 /// 留团察看, are not entitled: STD_PROBATION).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BranchMeeting {
     /// Meeting date.
     pub date: Date,
@@ -279,6 +280,9 @@ pub struct StandingPolicy {
     /// Monthly dues of salaried members, in fen: the least accepted; 300 (3 yuan, `[W]`/Zhejiang
     /// practice, DOMAIN-SOURCES §7).
     pub salaried_monthly_fen: u64,
+    /// DUE_STUDENT plausibility: the most one month's dues may be, in fen; a payment above
+    /// `months × max_monthly_fen` is refused. 10000 (100 yuan); at least both monthly rates.
+    pub max_monthly_fen: u64,
 }
 
 /// Every key of a standing `[policy]`.
@@ -290,6 +294,7 @@ pub const STANDING_POLICY_KEYS: &[&str] = &[
     "meeting_majority",
     "reduced_monthly_fen",
     "salaried_monthly_fen",
+    "max_monthly_fen",
 ];
 
 impl StandingPolicy {
@@ -304,7 +309,8 @@ impl StandingPolicy {
     /// The typed `[policy]`, or every problem with it, each on the line of its key: an unknown key;
     /// a missing or wrong-typed key; `age_out_age` above 28 (floor STD_AGE_OUT) or below 15;
     /// `probation_months` not a non-empty array of whole numbers from 1 to 120; `lapse_months` or a
-    /// monthly fee of 0; `meeting_majority` other than `entitled`/`present`.
+    /// monthly fee of 0; `max_monthly_fen` below either monthly fee; `meeting_majority` other than
+    /// `entitled`/`present`.
     ///
     /// # Errors
     /// Every [`LoadError`], sorted by line.
@@ -352,7 +358,18 @@ impl StandingPolicy {
             meeting_majority: r.majority("meeting_majority"),
             reduced_monthly_fen: r.u64_at_least("reduced_monthly_fen", 1),
             salaried_monthly_fen: r.u64_at_least("salaried_monthly_fen", 1),
+            max_monthly_fen: r.u64_at_least("max_monthly_fen", 1),
         };
+        let rate = policy.reduced_monthly_fen.max(policy.salaried_monthly_fen);
+        if r.has_int("max_monthly_fen") && policy.max_monthly_fen < rate {
+            r.error(
+                "max_monthly_fen",
+                format!(
+                    "[policy] max_monthly_fen = {} is below a monthly fee ({rate} fen); it caps one month's dues",
+                    policy.max_monthly_fen
+                ),
+            );
+        }
         r.finish(policy)
     }
 }
@@ -381,6 +398,7 @@ pub struct Membership {
 /// The decision behind a change of standing: the branch meeting and the organisation that approved
 /// it or recorded it (备案).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Decision {
     /// The branch general meeting.
     pub meeting: BranchMeeting,
@@ -392,6 +410,7 @@ pub struct Decision {
 
 /// Why a member is removed (除名).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RemovalReason {
     /// 自行脱团: 6 consecutive months without dues or organisational life (STD_LAPSE).
@@ -408,10 +427,13 @@ pub enum RecommendationEnd {
     Expired,
     /// The Party organisation declined.
     Declined,
+    /// The recommendation was cancelled: the member was put on probation (or the branch cancelled it).
+    Cancelled,
 }
 
 /// The dues category (DUE_STUDENT).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DuesCategory {
     /// Students, the unemployed and members on relief or 低保: 0.2 yuan a month (default).
@@ -423,6 +445,7 @@ pub enum DuesCategory {
 
 /// A League post (团内职务) that keeps a member past 28 (STD_AGE_OUT).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PostKind {
     /// Branch secretary (团支部书记).
@@ -547,6 +570,13 @@ pub enum StandingStep {
         /// Whether the appeal was upheld.
         upheld: bool,
     },
+    /// Membership restored after an upheld appeal against the expulsion (STD_EXPEL), on the decision date.
+    Reinstate {
+        /// Effective date: the date the appeal was upheld.
+        date: Date,
+        /// Computed: the state returned to ([`StandingData::reinstated_to`]).
+        back_to: String,
+    },
     /// Age-out (超龄离团, STD_AGE_OUT), recorded by the sweep.
     AgeOut {
         /// Computed effective date: the 28th birthday, or the day the last League post held on it
@@ -661,6 +691,7 @@ impl StandingStep {
             | StandingStep::Expel { date, .. }
             | StandingStep::RecordAppeal { date, .. }
             | StandingStep::DecideAppeal { date, .. }
+            | StandingStep::Reinstate { date, .. }
             | StandingStep::AgeOut { date }
             | StandingStep::Withdraw { date, .. }
             | StandingStep::Remove { date, .. }
@@ -687,6 +718,7 @@ impl StandingStep {
             StandingStep::Expel { .. } => "expel",
             StandingStep::RecordAppeal { .. } => "record_appeal",
             StandingStep::DecideAppeal { .. } => "decide_appeal",
+            StandingStep::Reinstate { .. } => "reinstate",
             StandingStep::AgeOut { .. } => "age_out",
             StandingStep::Withdraw { .. } => "withdraw",
             StandingStep::Remove { .. } => "remove",
@@ -798,6 +830,7 @@ impl StandingData {
                     a.decided = Some((*date, org.clone(), *upheld));
                 }
             }
+            StandingStep::Reinstate { .. } => self.ended = None,
             StandingStep::Expel { date, .. }
             | StandingStep::AgeOut { date }
             | StandingStep::Withdraw { date, .. }
@@ -863,6 +896,16 @@ impl StandingData {
                 "recommended_for_party".into()
             }
             _ => "member".into(),
+        }
+    }
+
+    /// The state an upheld appeal against the expulsion returns to: `party_member` for a Party member, else
+    /// `member` (a Party recommendation held before is not restored; it was cancelled with the expulsion).
+    pub fn reinstated_to(&self) -> String {
+        if self.party.is_some() {
+            "party_member".into()
+        } else {
+            "member".into()
         }
     }
 
@@ -1069,6 +1112,9 @@ pub struct StandingFacts<'a> {
     /// The date the member was advised to withdraw after a second unqualified grade
     /// (EVL_UNQUALIFIED), from the evaluation instance.
     pub advised_to_withdraw_on: Option<Date>,
+    /// The day the member's current state began (the effective date of the latest change of state, or
+    /// the membership date); a decision may not take effect before it. `None`: not checked.
+    pub state_since: Option<Date>,
 }
 
 impl<'a> StandingFacts<'a> {
@@ -1096,6 +1142,7 @@ impl<'a> StandingFacts<'a> {
             expel_authorised: false,
             recommendation: None,
             advised_to_withdraw_on: None,
+            state_since: None,
         }
     }
 }
@@ -1104,8 +1151,9 @@ impl<'a> StandingFacts<'a> {
 const COUNTY_OR_ABOVE: &[&str] = &["county", "city", "provincial", "central"];
 
 /// The checks common to every decision: the meeting passed, the approval is by an organisation above
-/// the branch, dated on or after the meeting, and the effective date is on or after the meeting and not
-/// after today.
+/// the branch, dated on or after the meeting, and the effective date is on or after the day the
+/// member's current state began ([`StandingFacts::state_since`]), on or after the meeting and not after
+/// today.
 fn check_decision(
     f: &StandingFacts<'_>,
     d: &Decision,
@@ -1133,6 +1181,15 @@ fn check_decision(
         );
     }
     let effective = f.step.date();
+    if let Some(since) = f.state_since.filter(|s| effective < *s) {
+        return refuse(
+            code,
+            format!(
+                "{what}: effective on {effective}, before the member's standing `{}` began on {since}",
+                f.state
+            ),
+        );
+    }
     if effective < d.meeting.date {
         return refuse(
             code,
@@ -1252,7 +1309,16 @@ pub fn check_guard(name: &str, f: &StandingFacts<'_>) -> Result<(), RuleViolatio
         },
         "appeal_valid" => match f.step {
             StandingStep::RecordAppeal { date, .. } => {
-                if let Some(a) = f.data.appeals.iter().find(|a| a.decided.is_none()) {
+                let expelled_on = match &f.data.ended {
+                    Some((c, d)) if f.state == "expelled" && c == "expel" => Some(*d),
+                    _ => None,
+                };
+                if let Some(e) = expelled_on.filter(|e| date < e) {
+                    refuse(
+                        RuleCode::StdExpel,
+                        format!("an appeal against the expulsion of {e} is lodged after it, not on {date}"),
+                    )
+                } else if let Some(a) = f.data.appeals.iter().find(|a| a.decided.is_none()) {
                     refuse(
                         RuleCode::StdExpel,
                         format!("the appeal of {} is still pending", a.lodged_on),
@@ -1283,29 +1349,75 @@ pub fn check_guard(name: &str, f: &StandingFacts<'_>) -> Result<(), RuleViolatio
                     Some(_) => Ok(()),
                 }
             }
+            StandingStep::Reinstate { date, back_to } => {
+                let expelled_on = match &f.data.ended {
+                    Some((c, d)) if c == "expel" => *d,
+                    _ => return refuse(RuleCode::StdExpel, "the member was not expelled".into()),
+                };
+                match f.data.appeals.last() {
+                    Some(Appeal {
+                        lodged_on,
+                        decided: Some((decided_on, _, true)),
+                        ..
+                    }) if *lodged_on >= expelled_on && decided_on == date => {
+                        let want = f.data.reinstated_to();
+                        if *back_to == want {
+                            Ok(())
+                        } else {
+                            refuse(
+                                RuleCode::StdExpel,
+                                format!("an upheld appeal restores `{want}`, not `{back_to}`"),
+                            )
+                        }
+                    }
+                    _ => refuse(
+                        RuleCode::StdExpel,
+                        format!(
+                            "membership is restored only by an appeal against the expulsion of {expelled_on} upheld on {date}"
+                        ),
+                    ),
+                }
+            }
             _ => Ok(()),
         },
         "age_out_due" => {
             let date = f.step.date();
             let birthday = birthday_at(f.birth, p.age_out_age);
-            match f.data.age_out_on(f.birth, p.age_out_age) {
+            let due = f.data.age_out_on(f.birth, p.age_out_age);
+            if date < birthday {
+                let kept = match due {
+                    None => "; a League post held then keeps them until the post ends".to_owned(),
+                    Some(d) if d != birthday => {
+                        format!("; a League post held then keeps them until {d}")
+                    }
+                    Some(_) => String::new(),
+                };
+                return refuse(
+                    RuleCode::StdAgeOut,
+                    format!(
+                        "the member is {} on {date}; not due to age out until their {}th birthday, {birthday}{kept}",
+                        age_on(f.birth, date),
+                        p.age_out_age
+                    ),
+                );
+            }
+            match due {
                 None => refuse(
                     RuleCode::StdAgeOut,
                     format!(
-                        "the member reached {} on {birthday} but holds a League post with no end; a post holder is not aged out",
+                        "the member reached {} on {birthday} but holds a League post with no end; a post holder is kept until the post ends",
                         p.age_out_age
                     ),
                 ),
                 Some(due) if due != date => refuse(
                     RuleCode::StdAgeOut,
-                    if date < birthday {
+                    if due == birthday {
+                        format!("the age-out is effective on the {}th birthday, {due}, not {date}", p.age_out_age)
+                    } else {
                         format!(
-                            "the member is {} on {date}; the age-out at {} is effective on {due}",
-                            age_on(f.birth, date),
+                            "the age-out is effective on {due}, when the League post held on the {}th birthday ({birthday}) ended, not {date}",
                             p.age_out_age
                         )
-                    } else {
-                        format!("the age-out is effective on {due}, not {date}")
                     },
                 ),
                 Some(due) if due > f.today => refuse(
@@ -1324,6 +1436,14 @@ pub fn check_guard(name: &str, f: &StandingFacts<'_>) -> Result<(), RuleViolatio
             else {
                 return Ok(());
             };
+            if let Some(m) = f.data.membership_date.filter(|m| request_date < m) {
+                return refuse(
+                    RuleCode::StdWithdraw,
+                    format!(
+                        "the written request ({request_date}) is before the membership began ({m}); only a member can ask to withdraw"
+                    ),
+                );
+            }
             if *request_date > decision.meeting.date {
                 return refuse(
                     RuleCode::StdWithdraw,
@@ -1488,6 +1608,17 @@ pub fn check_guard(name: &str, f: &StandingFacts<'_>) -> Result<(), RuleViolatio
                         format!("recommendation {id} has not been declined by the Party"),
                     )
                 }
+                RecommendationEnd::Cancelled
+                    if f
+                        .recommendation
+                        .as_ref()
+                        .is_none_or(|r| r.id != *id || r.state != "cancelled") =>
+                {
+                    refuse(
+                        RuleCode::PtyValidity,
+                        format!("recommendation {id} has not been cancelled"),
+                    )
+                }
                 _ if *date > f.today => refuse(
                     RuleCode::PtyValidity,
                     format!("dated {date}, after today ({})", f.today),
@@ -1539,6 +1670,32 @@ pub fn check_guard(name: &str, f: &StandingFacts<'_>) -> Result<(), RuleViolatio
                         dues::format_yuan(*amount_fen)
                     ),
                 );
+            }
+            let most = p.max_monthly_fen.saturating_mul(months.len() as u64);
+            if *amount_fen > most {
+                return refuse(
+                    RuleCode::DueStudent,
+                    format!(
+                        "{} yuan for {} month(s) is more than {} yuan, the most accepted ({} yuan a month); check the amount",
+                        dues::format_yuan(*amount_fen),
+                        months.len(),
+                        dues::format_yuan(most),
+                        dues::format_yuan(p.max_monthly_fen)
+                    ),
+                );
+            }
+            if let (Some(out), Some(last)) =
+                (f.data.age_out_on(f.birth, p.age_out_age), distinct.last())
+            {
+                let last_owed = YearMonth::of(out);
+                if *last > last_owed {
+                    return refuse(
+                        RuleCode::DueStudent,
+                        format!(
+                            "dues are owed through {last_owed} (the member ages out on {out}), not {last}"
+                        ),
+                    );
+                }
             }
             if *date > f.today {
                 return refuse(
@@ -1745,7 +1902,14 @@ mod tests {
                 meeting_majority: MajorityBasis::Entitled,
                 reduced_monthly_fen: 20,
                 salaried_monthly_fen: 300,
+                max_monthly_fen: 10000,
             }
+        );
+        let errors = with_policy("max_monthly_fen = 10000", "max_monthly_fen = 100")
+            .expect_err("below the salaried rate");
+        assert_eq!(
+            errors[0].message,
+            "[policy] max_monthly_fen = 100 is below a monthly fee (300 fen); it caps one month's dues"
         );
     }
 
@@ -1902,7 +2066,7 @@ mod tests {
             (err.code, err.message.as_str()),
             (
                 RuleCode::StdAgeOut,
-                "the member is 27 on 2026-06-30; the age-out at 28 is effective on 2026-07-01"
+                "the member is 27 on 2026-06-30; not due to age out until their 28th birthday, 2026-07-01"
             )
         );
         let late = StandingStep::AgeOut {
@@ -1919,7 +2083,7 @@ mod tests {
         );
         assert_eq!(
             check_guard("age_out_due", &f).expect_err("late").message,
-            "the age-out is effective on 2026-07-01, not 2026-11-02"
+            "the age-out is effective on the 28th birthday, 2026-07-01, not 2026-11-02"
         );
     }
 
@@ -1961,7 +2125,24 @@ mod tests {
         );
         assert_eq!(
             check_guard("age_out_due", &f).expect_err("post").message,
-            "the member reached 28 on 2026-07-01 but holds a League post with no end; a post holder is not aged out"
+            "the member reached 28 on 2026-07-01 but holds a League post with no end; a post holder is kept until the post ends"
+        );
+        // Before the birthday, the refusal names the birthday (not a date the member "reached 28").
+        let early = StandingStep::AgeOut {
+            date: d(2026, 6, 1),
+        };
+        let f = StandingFacts::new(
+            &p,
+            &data,
+            "member",
+            &early,
+            "system_admin",
+            d(2026, 8, 1),
+            birth,
+        );
+        assert_eq!(
+            check_guard("age_out_due", &f).expect_err("early").message,
+            "the member is 27 on 2026-06-01; not due to age out until their 28th birthday, 2026-07-01; a League post held then keeps them until the post ends"
         );
         data.apply(
             "member",
@@ -2262,6 +2443,61 @@ mod tests {
     }
 
     #[test]
+    fn std_withdraw_refuses_a_request_before_the_membership_and_a_decision_before_the_state() {
+        // Member since 2024-09-10: a request of 2024-08-01 is not a member's.
+        let step = StandingStep::Withdraw {
+            date: d(2026, 4, 20),
+            request_date: d(2024, 8, 1),
+            decision: decision(d(2026, 4, 20), "S001"),
+        };
+        let err = run(
+            "withdraw_decided",
+            &member(),
+            "member",
+            &step,
+            Some(school()),
+        )
+        .expect_err("request before the membership");
+        assert_eq!(
+            (err.code, err.message.as_str()),
+            (
+                RuleCode::StdWithdraw,
+                "the written request (2024-08-01) is before the membership began (2024-09-10); only a member can ask to withdraw"
+            )
+        );
+        // In `party_member` since 2026-05-01: a withdrawal effective on 2026-04-25 is before it.
+        let step = StandingStep::Withdraw {
+            date: d(2026, 4, 25),
+            request_date: d(2026, 4, 1),
+            decision: decision(d(2026, 4, 20), "S001"),
+        };
+        let p = policy();
+        let data = member();
+        let facts = StandingFacts {
+            approver_above_branch: true,
+            approver: Some(school()),
+            state_since: Some(d(2026, 5, 1)),
+            ..StandingFacts::new(
+                &p,
+                &data,
+                "party_member",
+                &step,
+                "committee_admin",
+                d(2026, 12, 31),
+                d(BIRTH.0, BIRTH.1, BIRTH.2),
+            )
+        };
+        let err = check_guard("withdraw_decided", &facts).expect_err("before the state");
+        assert_eq!(
+            (err.code, err.message.as_str()),
+            (
+                RuleCode::StdWithdraw,
+                "the withdrawal: effective on 2026-04-25, before the member's standing `party_member` began on 2026-05-01"
+            )
+        );
+    }
+
+    #[test]
     fn std_withdraw_refuses_a_request_after_the_meeting_and_a_thin_meeting() {
         let step = StandingStep::Withdraw {
             date: d(2026, 4, 20),
@@ -2502,6 +2738,61 @@ mod tests {
             .expect_err("paid")
             .message,
             "2024-10 is already paid"
+        );
+    }
+
+    #[test]
+    fn due_student_refuses_an_implausible_amount_and_months_after_the_age_out() {
+        let err = run(
+            "dues_valid",
+            &member(),
+            "member",
+            &dues(&[ym(2024, 9)], 10_001),
+            None,
+        )
+        .expect_err("implausible");
+        assert_eq!(
+            (err.code, err.message.as_str()),
+            (
+                RuleCode::DueStudent,
+                "100.01 yuan for 1 month(s) is more than 100.00 yuan, the most accepted (100.00 yuan a month); check the amount"
+            )
+        );
+        assert_eq!(
+            run(
+                "dues_valid",
+                &member(),
+                "member",
+                &dues(&[ym(2024, 9)], 10_000),
+                None
+            ),
+            Ok(())
+        );
+        // Born 2008-03-15: 28 on 2036-03-15; dues are owed through March 2036.
+        let err = run(
+            "dues_valid",
+            &member(),
+            "member",
+            &dues(&[ym(2036, 3), ym(2036, 4)], 40),
+            None,
+        )
+        .expect_err("after the age-out");
+        assert_eq!(
+            (err.code, err.message.as_str()),
+            (
+                RuleCode::DueStudent,
+                "dues are owed through 2036-03 (the member ages out on 2036-03-15), not 2036-04"
+            )
+        );
+        assert_eq!(
+            run(
+                "dues_valid",
+                &member(),
+                "member",
+                &dues(&[ym(2036, 3)], 20),
+                None
+            ),
+            Ok(())
         );
     }
 

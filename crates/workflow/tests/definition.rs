@@ -231,7 +231,7 @@ fn builtin_registry_holds_admission_v1_with_the_hash_of_the_shipped_bytes() {
         registry
             .get("standing", 1)
             .map(|d| (d.states.len(), d.transitions.len())),
-        Some((9, 57))
+        Some((9, 61))
     );
     let def = registry.get("admission", 1).expect("admission v1");
     assert_eq!(def.file, "workflows/admission.v1.toml");
