@@ -781,3 +781,118 @@ both_backends!(http_bad_requests_get_precise_problems, |app| async move {
     );
     assert_eq!(app.log(None).await.len(), entries);
 });
+
+// The recommendation story over HTTP: the branch secretary records the 2025 evaluation round and the school
+// committee approves it; the branch nominates a member, votes by secret ballot and publicises; the school
+// committee recommends and then records the Party's acceptance. The member reads their own standing
+// (`party_member`); another member may not; a branch secretary may not recommend (committee_admin only).
+both_backends!(http_party_recommendation_story, |app| async move {
+    let app = app.with_school().await;
+    let m = app.with_party_branch(10, 0).await;
+    let srv = app.serve().await;
+    let secretary = app.token(Role::BranchSecretary, PARTY_BRANCH).await;
+    let committee = app.token(Role::CommitteeAdmin, SCHOOL).await;
+    let who = m.good[0].clone();
+    let me = app.token(Role::Member, &who).await;
+    let neighbour = app.token(Role::Member, &m.good[1]).await;
+    let grades: Vec<Value> = m.good.iter().map(|r| json!([r, "qualified"])).collect();
+    let round = format!("/api/v1/orgs/{PARTY_BRANCH}/evaluations/2025");
+    let r = srv
+        .post(
+            &round,
+            &secretary,
+            &json!({"command": "record", "date": "2025-12-20", "present": 10, "grades": grades}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = srv
+        .post(
+            &round,
+            &secretary,
+            &json!({"command": "approve", "date": "2026-01-10", "org": SCHOOL}),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "the superior approves: {}",
+        r.text
+    );
+    let r = srv
+        .post(
+            &round,
+            &committee,
+            &json!({"command": "approve", "date": "2026-01-10", "org": SCHOOL}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = srv.get(&round, &secretary).await;
+    assert_eq!(
+        (r.status, &r.body["state"]),
+        (StatusCode::OK, &json!("approved")),
+        "{}",
+        r.text
+    );
+    let party = format!("/api/v1/members/{who}/party");
+    for (token, body) in [
+        (
+            &secretary,
+            json!({"command": "nominate", "date": "2026-03-02"}),
+        ),
+        (
+            &secretary,
+            json!({"command": "vote", "date": "2026-03-10", "entitled": null, "present": 9, "yes": 8, "no": 1, "abstain": 0}),
+        ),
+        (
+            &secretary,
+            json!({"command": "publicise", "date": "2026-03-11"}),
+        ),
+    ] {
+        let r = srv.post(&party, token, &body).await;
+        assert_eq!(r.status, StatusCode::OK, "{body}: {}", r.text);
+    }
+    let recommend = json!({"command": "recommend", "date": "2026-03-18", "org": SCHOOL});
+    let r = srv.post(&party, &secretary, &recommend).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    let r = srv.post(&party, &committee, &recommend).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        (&r.body["from"], &r.body["to"]),
+        (&json!("publicised"), &json!("recommended"))
+    );
+    assert_eq!(
+        r.header("etag"),
+        Some("\"4\""),
+        "nominate, vote, publicise, recommend"
+    );
+    let r = srv
+        .call(
+            Method::POST,
+            &party,
+            Some(&committee),
+            &[("If-Match", "\"4\"")],
+            Some(&json!({"command": "accept", "date": "2026-06-01", "party_org": "中共北京市第八十中学委员会"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = srv
+        .get(&format!("/api/v1/members/{who}/standing"), &me)
+        .await;
+    assert_eq!(
+        (r.status, &r.body["state"]),
+        (StatusCode::OK, &json!("party_member")),
+        "{}",
+        r.text
+    );
+    let r = srv
+        .get(&format!("/api/v1/members/{who}/standing"), &neighbour)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = srv
+        .get(&format!("/api/v1/orgs/{PARTY_BRANCH}/party"), &secretary)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body.as_array().map(Vec::len), Some(1));
+    assert_eq!(r.body[0]["state"], json!("accepted_by_party"));
+    assert_eq!(app.verify_fault().await, None);
+});

@@ -1121,7 +1121,9 @@ async fn serve(engine: AnyEngine, listen: std::net::SocketAddr) -> Result<(), Fa
         };
         #[cfg(unix)]
         let term = async {
-            if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            if let Ok(mut s) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            {
                 s.recv().await;
             }
         };

@@ -263,20 +263,26 @@ impl<S: Store> Engine<S> {
         roles: &[Role],
     ) -> EngineResult<tuanji_store::OrgRow> {
         let mut tx = self.store().begin_read().await?;
-        let org = tx
-            .org_by_code(code.trim())
-            .await?
-            .ok_or_else(|| EngineError::NotFound(format!("no organisation has code `{}`", code.trim())))?;
+        let org = tx.org_by_code(code.trim()).await?.ok_or_else(|| {
+            EngineError::NotFound(format!("no organisation has code `{}`", code.trim()))
+        })?;
         tx.commit().await?;
         if let Some(grants) = &actor.grants {
             let scope = Scope {
                 org_path: &org.path,
                 person: None,
             };
-            if !grants.iter().any(|g| roles.contains(&g.role) && g.covers(scope)) {
+            if !grants
+                .iter()
+                .any(|g| roles.contains(&g.role) && g.covers(scope))
+            {
                 return Err(EngineError::Forbidden(format!(
                     "this needs one of the roles {} over {} ({})",
-                    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
+                    roles
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     org.name,
                     org.code
                 )));
@@ -331,11 +337,31 @@ impl<S: Store> Engine<S> {
 
     /// The version of `person`'s latest instance of `workflow` (`admission`, `relation`, `standing`,
     /// `party_recommendation`), the value an `If-Match` names; `None` when there is none.
-    pub async fn instance_version(&self, person: Uuid, workflow: &str) -> EngineResult<Option<i64>> {
+    pub async fn instance_version(
+        &self,
+        person: Uuid,
+        workflow: &str,
+    ) -> EngineResult<Option<i64>> {
         let mut tx = self.store().begin_read().await?;
-        let v = tx.latest_instance(person, workflow).await?.map(|i| i.version);
+        let v = tx
+            .latest_instance(person, workflow)
+            .await?
+            .map(|i| i.version);
         tx.commit().await?;
         Ok(v)
+    }
+
+    /// The id of the organisation with this code (the acting organisation a command names).
+    ///
+    /// Errors: [`EngineError::NotFound`] for an unknown code.
+    pub(crate) async fn branch_or_org(&self, tx: &mut S::Tx, code: &str) -> EngineResult<Uuid> {
+        Ok(tx
+            .org_by_code(code.trim())
+            .await?
+            .ok_or_else(|| {
+                EngineError::NotFound(format!("no organisation has code `{}`", code.trim()))
+            })?
+            .id)
     }
 
     /// The path (`/CYLC/…/`) of an organisation by id.
@@ -419,7 +445,11 @@ mod tests {
         );
         let auditor = Actor {
             name: "x".into(),
-            grants: Some(std::sync::Arc::new(vec![grant(Role::Auditor, "/CYLC/", None)])),
+            grants: Some(std::sync::Arc::new(vec![grant(
+                Role::Auditor,
+                "/CYLC/",
+                None,
+            )])),
             ..Actor::default()
         };
         assert!(matches!(
@@ -427,7 +457,10 @@ mod tests {
             Err(EngineError::Forbidden(_))
         ));
         let cli = Actor::new("x");
-        assert_eq!(authorise(&cli, "approve", &allowed, scope).expect("cli"), None);
+        assert_eq!(
+            authorise(&cli, "approve", &allowed, scope).expect("cli"),
+            None
+        );
     }
 
     #[test]

@@ -1012,10 +1012,9 @@ impl<S: Store> Engine<S> {
             RuleViolation::new(RuleCode::AdmNumberRequired, "no branch meeting is recorded")
         })?;
         let year = chrono::Datelike::year(&meeting.date);
-        let org = tx
-            .org_by_code(committee)
-            .await?
-            .ok_or_else(|| EngineError::NotFound(format!("no organisation has code `{committee}`")))?;
+        let org = tx.org_by_code(committee).await?.ok_or_else(|| {
+            EngineError::NotFound(format!("no organisation has code `{committee}`"))
+        })?;
         let Some((allocation_id, serial)) = tx.take_serial(org.id, year, *date).await? else {
             return Err(RuleViolation::new(
                 RuleCode::AdmQuotaExhausted,

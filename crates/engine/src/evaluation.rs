@@ -8,7 +8,7 @@
 //! §8 and §2 (《中国共产主义青年团基层组织“三会两制一课”实施细则（试行）》 中青发〔2017〕5号, Arts. 32–36).
 //! Dates are calendar dates in China Standard Time.
 
-use crate::admission::{codes_of, masked, role_for, to_json};
+use crate::admission::{codes_of, masked, to_json};
 use crate::{Actor, Engine, EngineError, EngineResult};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -25,7 +25,10 @@ use uuid::Uuid;
 
 /// An evaluation command as a branch secretary or committee gives it. Members are named by resident ID,
 /// development number or instance id; dates are effective dates and may not be after today.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// In JSON (HTTP API): an object whose `command` names the workflow command beside its fields.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 pub enum EvaluationCommand {
     /// The branch records its round (评议大会): members present and each member's grade (EVL_GRADES).
     Record {
@@ -34,6 +37,7 @@ pub enum EvaluationCommand {
         /// Members present at the meeting (more than 2/3 of the branch's members).
         present: u32,
         /// Each member's grade (at most 30 % excellent).
+        #[cfg_attr(feature = "openapi", schema(value_type = Vec<Vec<String>>))]
         grades: Vec<(String, Grade)>,
     },
     /// The round corrected before approval: attendance and grades replaced (EVL_GRADES).
@@ -43,6 +47,7 @@ pub enum EvaluationCommand {
         /// Members present.
         present: u32,
         /// Each member's grade.
+        #[cfg_attr(feature = "openapi", schema(value_type = Vec<Vec<String>>))]
         grades: Vec<(String, Grade)>,
     },
     /// The superior committee approves the grades (上级团委审批, EVL_GRADES).
@@ -262,7 +267,12 @@ impl<S: Store> Engine<S> {
             _ => {}
         }
         let t = def.transition(&state, cmd.command())?;
-        let role = role_for(actor, t, def)?;
+        let acting = match cmd {
+            EvaluationCommand::Approve { org, .. } => self.branch_or_org(tx, org).await?,
+            _ => b.id,
+        };
+        let role = self.role_on(tx, actor, t, def, acting, None).await?;
+        crate::access::check_version(actor, existing.as_ref().map_or(0, |r| r.version))?;
         let mut branch_members = BTreeMap::new();
         let mut approver = None;
         let mut approver_above_branch = false;

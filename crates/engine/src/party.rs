@@ -46,7 +46,10 @@ const ENTITLED: &[&str] = &["member", "recommended_for_party", "party_member"];
 
 /// A Party recommendation command as a branch secretary or committee gives it. Dates are effective dates and
 /// may not be after today.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// In JSON (HTTP API): an object whose `command` names the workflow command beside its fields.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 pub enum PartyCommand {
     /// The branch committee nominates the member (推荐人选): in good standing, no other open recommendation,
     /// last annual grade at least the policy's minimum.
@@ -332,6 +335,8 @@ impl<S: Store> Engine<S> {
         let (def, policy) = self.party_def()?;
         let person = self.find_person(tx, member).await?;
         let mut live = self.party_live(tx, person).await?;
+        self.gate(tx, actor, &[live.branch.id], Some(live.person.id), member)
+            .await?;
         let who = masked(&live.person.resident_id);
         let other_open = match (&live.inst, cmd) {
             (Some(i), PartyCommand::Nominate { .. }) => Some(format!("{} `{}`", i.id, i.state)),
@@ -351,7 +356,14 @@ impl<S: Store> Engine<S> {
             (live.state.clone(), live.data.clone())
         };
         let t = def.transition(&from, cmd.command())?;
-        let role = role_for(actor, t, def)?;
+        let acting = match cmd {
+            PartyCommand::Recommend { org, .. } => self.branch_or_org(tx, org).await?,
+            _ => live.branch.id,
+        };
+        let role = self
+            .role_on(tx, actor, t, def, acting, Some(live.person.id))
+            .await?;
+        crate::access::check_version(actor, live.inst.as_ref().map_or(0, |i| i.version))?;
         let mut approver = None;
         let mut approver_above_branch = false;
         let step = match cmd {
@@ -636,7 +648,9 @@ impl<S: Store> Engine<S> {
         };
         let (def, policy) = self.party_def()?;
         let t = def.transition(&live.state, "cancel")?;
-        let role = role_for(actor, t, def)?;
+        let role = self
+            .role_on(tx, actor, t, def, live.branch.id, Some(live.person.id))
+            .await?;
         let date = live.data.nominated_on.map_or(date, |n| date.max(n));
         let step = PartyStep::Cancel {
             date,

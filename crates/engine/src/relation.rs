@@ -1331,7 +1331,9 @@ impl<S: Store> Engine<S> {
         let t_grad = def.transition("at_branch", "graduate")?;
         let mut tx = self.store().begin().await?;
         let b = self.branch_by_code(&mut tx, branch).await?;
-        let role = self.role_on(&mut tx, actor, t_grad, def, b.id, None).await?;
+        let role = self
+            .role_on(&mut tx, actor, t_grad, def, b.id, None)
+            .await?;
         if !b.graduating {
             return Err(EngineError::Input(format!(
                 "{} ({}) is not marked as graduating; mark it first: tuanji org mark-graduating --branch {} --on DATE",

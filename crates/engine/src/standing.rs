@@ -45,7 +45,10 @@ const PAGE: i64 = 5000;
 /// A decision's `meeting.entitled` must be the branch's members in good standing (not on probation) on the
 /// meeting date, as the Party vote counts them; 0 means "not given" and takes that count (a refusal under the
 /// decision's rule code names both numbers otherwise).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// In JSON (HTTP API): an object whose `command` names the workflow command beside its fields.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 pub enum StandingCommand {
     /// Probation (留团察看) of `months` months from `date` (STD_PROBATION): a branch meeting and the approval of
     /// a committee above the branch.
@@ -129,6 +132,7 @@ pub enum StandingCommand {
         /// Payment date.
         date: Date,
         /// The first month paid for.
+        #[cfg_attr(feature = "openapi", schema(value_type = String, example = "2026-09"))]
         first: YearMonth,
         /// How many months (1–120).
         months: u32,
@@ -605,7 +609,10 @@ impl<S: Store> Engine<S> {
         let (_, policy) = self.standing_workflow()?;
         let def = live.def;
         let t = def.transition(&live.state, step.command())?;
-        let role = role_for(actor, t, def)?;
+        let role = self
+            .role_on(tx, actor, t, def, live.branch.id, Some(live.person.id))
+            .await?;
+        crate::access::check_version(actor, live.inst.as_ref().map_or(0, |i| i.version))?;
         let mut facts = StandingFacts::new(
             &policy,
             &live.data,
@@ -791,6 +798,8 @@ impl<S: Store> Engine<S> {
         }
         let person = self.find_person(tx, member).await?;
         let mut live = self.standing_load(tx, person).await?;
+        self.gate(tx, actor, &[live.branch.id], Some(live.person.id), member)
+            .await?;
         if cmd.date() < live.member.membership_date {
             return Err(EngineError::Input(format!(
                 "`{}` is dated {}, before the membership date {}",

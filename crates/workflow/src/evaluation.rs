@@ -31,6 +31,7 @@ pub const ATTENDANCE_FLOOR: (u32, u32) = (2, 3);
 /// An annual evaluation grade (评议等次). Ordered from best to worst: `Excellent < Qualified <
 /// BasicallyQualified < Unqualified` in `Ord`; use [`Grade::at_least`] to compare by merit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Grade {
     /// 优秀: at most 30 % of those evaluated.

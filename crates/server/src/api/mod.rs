@@ -10,12 +10,14 @@ use utoipa_axum::routes;
 
 mod admission;
 mod audit_log;
+mod evaluation;
 mod members;
 mod orgs;
 mod orgs_admin;
 mod principals;
 mod relation;
 mod roster;
+mod standing;
 mod support;
 
 /// Every route of `/api/v1/`, with its OpenAPI description.
@@ -25,6 +27,11 @@ pub fn router() -> OpenApiRouter<Shared> {
         .routes(routes!(admission::step))
         .routes(routes!(members::show))
         .routes(routes!(relation::command))
+        .routes(routes!(standing::command, standing::show))
+        .routes(routes!(standing::dues))
+        .routes(routes!(standing::party, standing::party_show))
+        .routes(routes!(standing::party_list))
+        .routes(routes!(evaluation::command, evaluation::show))
         .routes(routes!(relation::list_transfers))
         .routes(routes!(orgs::list))
         .routes(routes!(orgs::quota))
