@@ -628,7 +628,7 @@ both_backends!(
         problem(
             &r,
             422,
-            "Idempotency-Key `orgs-1` was used before with a different request body",
+            "Idempotency-Key `orgs-1` was used before with a different request (method, path, query or body)",
         );
 
         // Importing the same rows again: every row refused, nothing written.

@@ -445,7 +445,7 @@ both_backends!(
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(
             r.body["detail"],
-            json!("Idempotency-Key `apply-1` was used before with a different request body")
+            json!("Idempotency-Key `apply-1` was used before with a different request (method, path, query or body)")
         );
         // A refusal is a response like any other: replayed, not re-run.
         let too_young = app.applicant_born(SENIOR, d(2013, 1, 1));
@@ -528,6 +528,25 @@ both_backends!(
             "one response for all"
         );
         assert_eq!(app.log(None).await.len(), entries + 1);
+        // The key is bound to the method and path too: the same key and body for another applicant is 422, not a
+        // replay of the first applicant's response.
+        let b = app.applicant_at(SENIOR, Stage::Applied).await;
+        let entries = app.log(None).await.len();
+        let r = srv
+            .call(
+                Method::POST,
+                &format!("/api/v1/applications/{}/steps", b.rid),
+                Some(&secretary),
+                &[("Idempotency-Key", "talk-1")],
+                Some(&talk),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        assert_eq!(
+            r.body["detail"],
+            json!("Idempotency-Key `talk-1` was used before with a different request (method, path, query or body)")
+        );
+        assert_eq!(app.log(None).await.len(), entries);
     }
 );
 

@@ -59,13 +59,14 @@ impl FromRequestParts<Shared> for Caller {
     }
 }
 
-/// A JSON request body `T` and the SHA-256 of its bytes (for `Idempotency-Key`). Requires
+/// A JSON request body `T` and the hash of the request (method, path, query and body; [`request_sha256`]) that
+/// its `Idempotency-Key` is bound to. Requires
 /// `Content-Type: application/json` (415), at most [`crate::BODY_LIMIT`] bytes (413), valid JSON (400) of the
 /// right shape, without unknown fields (422, naming the field and its position).
 pub struct JsonBody<T> {
     /// The parsed body.
     pub value: T,
-    /// SHA-256 of the body's bytes.
+    /// [`request_sha256`] of the request.
     pub sha256: [u8; 32],
 }
 
@@ -89,19 +90,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                 "the body must be JSON: Content-Type: application/json",
             ));
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e: BytesRejection| match e {
-                BytesRejection::FailedToBufferBody(inner)
-                    if inner.status() == StatusCode::PAYLOAD_TOO_LARGE =>
-                {
-                    ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        format!("the body is larger than {} bytes", crate::BODY_LIMIT),
-                    )
-                }
-                other => ApiError::bad_request(other.body_text()),
-            })?;
+        let (bytes, sha256) = read_body(req, state).await?;
         let value = match Json::<T>::from_bytes(&bytes) {
             Ok(Json(v)) => v,
             Err(JsonRejection::JsonDataError(e)) => {
@@ -123,11 +112,47 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                 )))
             }
         };
-        Ok(JsonBody {
-            value,
-            sha256: Sha256::digest(&bytes).into(),
-        })
+        Ok(JsonBody { value, sha256 })
     }
+}
+
+/// Buffers a request body of at most [`crate::BODY_LIMIT`] bytes (413 beyond) and hashes the request with
+/// [`request_sha256`].
+pub async fn read_body<S: Send + Sync>(req: Request, state: &S) -> ApiResult<(Bytes, [u8; 32])> {
+    let method = req.method().clone();
+    let uri = req.uri().clone();
+    let bytes = Bytes::from_request(req, state)
+        .await
+        .map_err(|e: BytesRejection| match e {
+            BytesRejection::FailedToBufferBody(inner)
+                if inner.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("the body is larger than {} bytes", crate::BODY_LIMIT),
+                )
+            }
+            other => ApiError::bad_request(other.body_text()),
+        })?;
+    let sha256 = request_sha256(
+        method.as_str(),
+        &uri.to_string(),
+        &Sha256::digest(&bytes).into(),
+    );
+    Ok((bytes, sha256))
+}
+
+/// The hash an `Idempotency-Key` is bound to: SHA-256 of the method, the path with its query string, and the
+/// SHA-256 of the body, separated by NUL bytes. A key reused on another resource, or with another query (such as
+/// `dry_run`), is then a different request (422), not a replay of the first.
+pub fn request_sha256(method: &str, path_and_query: &str, body_sha256: &[u8; 32]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(method.as_bytes());
+    h.update([0]);
+    h.update(path_and_query.as_bytes());
+    h.update([0]);
+    h.update(body_sha256);
+    h.finalize().into()
 }
 
 /// The first field of a body (at any depth) whose text has the shape of a date (`YYYY-MM-DD`) but is not a calendar
@@ -290,7 +315,7 @@ where
                 return Err(ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     format!(
-                        "Idempotency-Key `{key}` was used before with a different request body"
+                        "Idempotency-Key `{key}` was used before with a different request (method, path, query or body)"
                     ),
                 )
                 .into_response())
@@ -318,6 +343,56 @@ where
     };
     saved.map_err(|e| ApiError::from(e).into_response())?;
     Ok(response)
+}
+
+/// Runs an engine command on one workflow instance through [`command`] and answers 200 with its outcome; the
+/// `ETag` is the version of `reference`'s latest `workflow` instance afterwards (none without a reference, as for
+/// an evaluation round, which is named by branch and year).
+pub async fn instance_command<T, F, Fut>(
+    st: &Shared,
+    caller: &Caller,
+    headers: &HeaderMap,
+    body_sha256: [u8; 32],
+    workflow: &'static str,
+    reference: Option<String>,
+    run: F,
+) -> Response
+where
+    T: Serialize,
+    F: FnOnce(Actor) -> Fut,
+    Fut: std::future::Future<Output = EngineResult<T>>,
+{
+    let engine = st.clone();
+    command(
+        st,
+        caller,
+        headers,
+        body_sha256,
+        workflow,
+        |actor| async move {
+            let body = api(run(actor.clone()).await)?;
+            let version = match reference {
+                Some(r) => version_after(&engine, &actor, &r, workflow).await,
+                None => None,
+            };
+            Ok(Done {
+                status: StatusCode::OK,
+                body,
+                version,
+            })
+        },
+    )
+    .await
+}
+
+/// The version of the person's latest `workflow` instance after a command (for the response's `ETag`); `None`
+/// when it cannot be read (the command's own response stands).
+async fn version_after(st: &Shared, actor: &Actor, reference: &str, workflow: &str) -> Option<i64> {
+    let found: EngineResult<Option<i64>> = with_engine!(&st.engine, e => async {
+        let p = e.gate_person(actor, reference).await?;
+        e.instance_version(p, workflow).await
+    }.await);
+    found.ok().flatten()
 }
 
 /// The stored form (status, body text) and the response of a command's result.
@@ -363,4 +438,28 @@ fn replayed(status: u16, body: String) -> Response {
 /// `EngineResult` to `ApiResult`.
 pub fn api<T>(r: EngineResult<T>) -> ApiResult<T> {
     r.map_err(ApiError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_hash_differs_by_method_path_query_and_body() {
+        let body = [7u8; 32];
+        let a = request_sha256("POST", "/orgs/import?dry_run=true", &body);
+        assert_ne!(a, request_sha256("POST", "/orgs/import", &body));
+        assert_ne!(
+            a,
+            request_sha256("DELETE", "/orgs/import?dry_run=true", &body)
+        );
+        assert_ne!(
+            a,
+            request_sha256("POST", "/orgs/import?dry_run=true", &[8u8; 32])
+        );
+        assert_eq!(
+            a,
+            request_sha256("POST", "/orgs/import?dry_run=true", &body)
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! Applications and the admission procedure (团员发展): `POST /api/v1/applications`,
 //! `POST /api/v1/applications/{applicant}/steps`.
 
-use crate::extract::{api, command, Caller, Done, JsonBody};
+use crate::extract::{api, command, instance_command, Caller, Done, JsonBody};
 use crate::problem::Problem;
 use crate::Shared;
 use axum::extract::{Path, State};
@@ -64,24 +64,9 @@ pub async fn step(
     headers: HeaderMap,
     body: JsonBody<AdmissionCommand>,
 ) -> Response {
-    let cmd = body.value;
-    let engine = st.clone();
-    command(
-        &st,
-        &caller,
-        &headers,
-        body.sha256,
-        "admission",
-        |actor| async move {
-            let out =
-                api(with_engine!(&engine.engine, e => e.step(&actor, &applicant, &cmd).await))?;
-            let version = super::version_after(&engine, &actor, &applicant, "admission").await;
-            Ok(Done {
-                status: StatusCode::OK,
-                body: out,
-                version,
-            })
-        },
-    )
+    let (cmd, engine) = (body.value, st.clone());
+    instance_command(&st, &caller, &headers, body.sha256, "admission", Some(applicant.clone()), |actor| async move {
+        with_engine!(&engine.engine, e => e.step(&actor, &applicant, &cmd).await)
+    })
     .await
 }

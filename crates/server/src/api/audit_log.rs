@@ -5,7 +5,8 @@
 //! `110105********1234`, payloads without their personal fields (names, free text). An unmasked export is the
 //! CLI's (`tuanji audit export --unmasked`), recorded in the log.
 
-use super::support::{date_param, over_org, over_root, request_sha256, Params};
+use super::support::{date_param, over_org, over_root, Params};
+use crate::extract::request_sha256;
 use crate::extract::{api, Caller, Done};
 use crate::problem::{ApiError, ApiResult, Problem};
 use crate::Shared;

@@ -1,10 +1,10 @@
 //! Annual evaluation (团员教育评议) of a branch: `POST|GET /api/v1/orgs/{org}/evaluations/{year}`.
 
-use crate::extract::{api, Caller, Done, JsonBody};
+use crate::extract::{api, instance_command, Caller, JsonBody};
 use crate::problem::{ApiResult, Problem};
 use crate::Shared;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Json;
 use tuanji_engine::evaluation::{EvaluationCommand, EvaluationView};
@@ -28,23 +28,16 @@ pub async fn command(
     headers: HeaderMap,
     body: JsonBody<EvaluationCommand>,
 ) -> Response {
-    let cmd = body.value;
-    let engine = st.clone();
-    crate::extract::command(
+    let (cmd, engine) = (body.value, st.clone());
+    instance_command(
         &st,
         &caller,
         &headers,
         body.sha256,
         "evaluation",
+        None,
         |actor| async move {
-            let out = api(
-                with_engine!(&engine.engine, e => e.evaluation(&actor, &branch, year, &cmd).await),
-            )?;
-            Ok(Done {
-                status: StatusCode::OK,
-                body: out,
-                version: None,
-            })
+            with_engine!(&engine.engine, e => e.evaluation(&actor, &branch, year, &cmd).await)
         },
     )
     .await

@@ -3,7 +3,6 @@
 
 use crate::openapi::ApiDoc;
 use crate::Shared;
-use tuanji_engine::{with_engine, Actor, EngineResult};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -50,19 +49,4 @@ pub fn router() -> OpenApiRouter<Shared> {
         .routes(routes!(audit_log::export))
         .routes(routes!(audit_log::verify))
         .routes(routes!(audit_log::checkpoints, audit_log::checkpoint))
-}
-
-/// The version of the person's latest `workflow` instance after a command (for the response's `ETag`); `None`
-/// when it cannot be read (the command's own response stands).
-pub(crate) async fn version_after(
-    st: &Shared,
-    actor: &Actor,
-    reference: &str,
-    workflow: &str,
-) -> Option<i64> {
-    let found: EngineResult<Option<i64>> = with_engine!(&st.engine, e => async {
-        let p = e.gate_person(actor, reference).await?;
-        e.instance_version(p, workflow).await
-    }.await);
-    found.ok().flatten()
 }

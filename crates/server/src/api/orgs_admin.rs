@@ -2,12 +2,12 @@
 //! `POST /api/v1/orgs/{org}/quotas` (development-number allocation), `POST /api/v1/orgs/{org}/graduating`,
 //! `POST /api/v1/orgs/{org}/graduation`, and `POST /api/v1/sweep`.
 
-use super::support::{org_by_id, over_org, over_root, request_sha256, CsvBody, Params};
+use super::support::{org_by_id, over_org, over_root, CsvBody, Params};
 use crate::extract::{api, Caller, Done, JsonBody};
 use crate::problem::Problem;
 use crate::Shared;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 use tuanji_domain::Date;
@@ -105,11 +105,10 @@ pub async fn allocate(
     State(st): State<Shared>,
     caller: Caller,
     Path(org): Path<String>,
-    uri: Uri,
     headers: HeaderMap,
     body: JsonBody<Allocation>,
 ) -> Response {
-    let sha = request_sha256("POST", &uri.to_string(), &body.sha256);
+    let sha = body.sha256;
     let a = body.value;
     let engine = st.clone();
     crate::extract::command(
@@ -164,11 +163,10 @@ pub async fn mark_graduating(
     State(st): State<Shared>,
     caller: Caller,
     Path(branch): Path<String>,
-    uri: Uri,
     headers: HeaderMap,
     body: JsonBody<On>,
 ) -> Response {
-    let sha = request_sha256("POST", &uri.to_string(), &body.sha256);
+    let sha = body.sha256;
     let on = body.value.on;
     let engine = st.clone();
     crate::extract::command(
@@ -205,11 +203,10 @@ pub async fn graduate(
     State(st): State<Shared>,
     caller: Caller,
     Path(branch): Path<String>,
-    uri: Uri,
     headers: HeaderMap,
     body: JsonBody<On>,
 ) -> Response {
-    let sha = request_sha256("POST", &uri.to_string(), &body.sha256);
+    let sha = body.sha256;
     let on = body.value.on;
     let engine = st.clone();
     crate::extract::command(
@@ -255,7 +252,7 @@ pub async fn sweep(
     headers: HeaderMap,
     body: JsonBody<AsOf>,
 ) -> Response {
-    let sha = request_sha256("POST", "/api/v1/sweep", &body.sha256);
+    let sha = body.sha256;
     let as_of = body.value.as_of;
     let engine = st.clone();
     crate::extract::command(&st, &caller, &headers, sha, "sweep", |actor| async move {

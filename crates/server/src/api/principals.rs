@@ -8,7 +8,8 @@
 //!   or bind roles could hand out more than it holds.
 //! - Any caller may create, list and revoke its own tokens; a root `system_admin` may do so for any principal.
 
-use super::support::{over_root, request_sha256};
+use super::support::over_root;
+use crate::extract::request_sha256;
 use crate::extract::{api, Caller, Done, JsonBody};
 use crate::problem::{ApiError, ApiResult, Problem};
 use crate::Shared;
@@ -78,7 +79,7 @@ pub async fn create(
     headers: HeaderMap,
     body: JsonBody<NewPrincipal>,
 ) -> Response {
-    let sha = request_sha256("POST", "/api/v1/principals", &body.sha256);
+    let sha = body.sha256;
     let name = body.value.name;
     let engine = st.clone();
     crate::extract::command(&st, &caller, &headers, sha, "access", |actor| async move {
@@ -165,11 +166,7 @@ pub async fn bind(
     headers: HeaderMap,
     body: JsonBody<Binding>,
 ) -> Response {
-    let sha = request_sha256(
-        "POST",
-        &format!("/api/v1/principals/{name}/bindings"),
-        &body.sha256,
-    );
+    let sha = body.sha256;
     let b = body.value;
     let engine = st.clone();
     crate::extract::command(&st, &caller, &headers, sha, "access", |actor| async move {
@@ -207,14 +204,14 @@ pub async fn unbind(
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.trim() != "0");
-    let (b, body_sha) = if has_body {
+    let (b, sha) = if has_body {
         match JsonBody::<Binding>::from_request(req, &()).await {
             Ok(b) => (b.value, b.sha256),
             Err(e) => return e.into_response(),
         }
     } else {
         match Query::<Binding>::try_from_uri(&uri) {
-            Ok(Query(b)) => (b, [0u8; 32]),
+            Ok(Query(b)) => (b, request_sha256("DELETE", &uri.to_string(), &[0u8; 32])),
             Err(e) => {
                 return ApiError::bad_request(format!(
                 "name the binding in a JSON body or in the query string (role, org | member): {}",
@@ -225,7 +222,6 @@ pub async fn unbind(
             }
         }
     };
-    let sha = request_sha256("DELETE", &uri.to_string(), &body_sha);
     let engine = st.clone();
     crate::extract::command(&st, &caller, &headers, sha, "access", |actor| async move {
         over_root(&engine, &actor, &ADMIN).await?;
@@ -295,11 +291,7 @@ pub async fn create_token(
     headers: HeaderMap,
     body: JsonBody<NewToken>,
 ) -> Response {
-    let sha = request_sha256(
-        "POST",
-        &format!("/api/v1/principals/{name}/tokens"),
-        &body.sha256,
-    );
+    let sha = body.sha256;
     let label = body.value.label;
     let engine = st.clone();
     let who = caller.clone();

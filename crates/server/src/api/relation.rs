@@ -1,11 +1,11 @@
 //! Organisation relations and transfers (组织关系转接): `POST /api/v1/members/{member}/relation`,
 //! `GET /api/v1/orgs/{org}/transfers`.
 
-use crate::extract::{api, Caller, Done, JsonBody};
+use crate::extract::{api, instance_command, Caller, JsonBody};
 use crate::problem::{ApiResult, Problem};
 use crate::Shared;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
@@ -34,23 +34,16 @@ pub async fn command(
     headers: HeaderMap,
     body: JsonBody<RelationCommand>,
 ) -> Response {
-    let cmd = body.value;
-    let engine = st.clone();
-    crate::extract::command(
+    let (cmd, engine) = (body.value, st.clone());
+    instance_command(
         &st,
         &caller,
         &headers,
         body.sha256,
         "relation",
+        Some(member.clone()),
         |actor| async move {
-            let out =
-                api(with_engine!(&engine.engine, e => e.relation(&actor, &member, &cmd).await))?;
-            let version = super::version_after(&engine, &actor, &member, "relation").await;
-            Ok(Done {
-                status: StatusCode::OK,
-                body: out,
-                version,
-            })
+            with_engine!(&engine.engine, e => e.relation(&actor, &member, &cmd).await)
         },
     )
     .await

@@ -2,11 +2,11 @@
 //! `POST|GET /api/v1/members/{member}/standing`, `GET /api/v1/members/{member}/dues`,
 //! `POST|GET /api/v1/members/{member}/party`, `GET /api/v1/orgs/{org}/party`.
 
-use crate::extract::{api, Caller, Done, JsonBody};
+use crate::extract::{api, instance_command, Caller, JsonBody};
 use crate::problem::{ApiResult, Problem};
 use crate::Shared;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
@@ -35,23 +35,16 @@ pub async fn command(
     headers: HeaderMap,
     body: JsonBody<StandingCommand>,
 ) -> Response {
-    let cmd = body.value;
-    let engine = st.clone();
-    crate::extract::command(
+    let (cmd, engine) = (body.value, st.clone());
+    instance_command(
         &st,
         &caller,
         &headers,
         body.sha256,
         "standing",
+        Some(member.clone()),
         |actor| async move {
-            let out =
-                api(with_engine!(&engine.engine, e => e.standing(&actor, &member, &cmd).await))?;
-            let version = super::version_after(&engine, &actor, &member, "standing").await;
-            Ok(Done {
-                status: StatusCode::OK,
-                body: out,
-                version,
-            })
+            with_engine!(&engine.engine, e => e.standing(&actor, &member, &cmd).await)
         },
     )
     .await
@@ -110,25 +103,10 @@ pub async fn party(
     headers: HeaderMap,
     body: JsonBody<PartyCommand>,
 ) -> Response {
-    let cmd = body.value;
-    let engine = st.clone();
-    crate::extract::command(
-        &st,
-        &caller,
-        &headers,
-        body.sha256,
-        "party_recommendation",
-        |actor| async move {
-            let out = api(with_engine!(&engine.engine, e => e.party(&actor, &member, &cmd).await))?;
-            let version =
-                super::version_after(&engine, &actor, &member, "party_recommendation").await;
-            Ok(Done {
-                status: StatusCode::OK,
-                body: out,
-                version,
-            })
-        },
-    )
+    let (cmd, engine) = (body.value, st.clone());
+    instance_command(&st, &caller, &headers, body.sha256, "party_recommendation", Some(member.clone()), |actor| async move {
+        with_engine!(&engine.engine, e => e.party(&actor, &member, &cmd).await)
+    })
     .await
 }
 

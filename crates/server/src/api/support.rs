@@ -1,17 +1,14 @@
 //! Helpers of the administrative resources (principals, organisation import, quotas, rosters, log and audit):
-//! query strings and CSV bodies with problem+json refusals, the hash that keys an `Idempotency-Key`, and the
-//! check for a role over the root organisation (团中央).
+//! query strings and CSV bodies with problem+json refusals, and the check for a role over the root organisation (团中央).
 
-use crate::extract::api;
+use crate::extract::{api, read_body};
 use crate::problem::{ApiError, ApiResult};
 use crate::Shared;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
-use sha2::{Digest, Sha256};
 use tuanji_domain::Date;
 use tuanji_engine::access::Role;
 use tuanji_engine::{with_engine, Actor, EngineResult};
@@ -41,7 +38,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
 pub struct CsvBody {
     /// The body's bytes.
     pub bytes: Bytes,
-    /// SHA-256 of the request (method, path, query string and body; see [`request_sha256`]), for
+    /// SHA-256 of the request (method, path, query string and body; see [`crate::extract::request_sha256`]), for
     /// `Idempotency-Key`.
     pub sha256: [u8; 32],
 }
@@ -62,41 +59,9 @@ impl<S: Send + Sync> FromRequest<S> for CsvBody {
                 "the body must be a CSV file: Content-Type: text/csv",
             ));
         }
-        let method = req.method().clone();
-        let uri = req.uri().clone();
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e: BytesRejection| match e {
-                BytesRejection::FailedToBufferBody(inner)
-                    if inner.status() == StatusCode::PAYLOAD_TOO_LARGE =>
-                {
-                    ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        format!("the body is larger than {} bytes", crate::BODY_LIMIT),
-                    )
-                }
-                other => ApiError::bad_request(other.body_text()),
-            })?;
-        let sha256 = request_sha256(
-            method.as_str(),
-            &uri.to_string(),
-            &Sha256::digest(&bytes).into(),
-        );
+        let (bytes, sha256) = read_body(req, state).await?;
         Ok(CsvBody { bytes, sha256 })
     }
-}
-
-/// The hash an `Idempotency-Key` is bound to: SHA-256 of the method, the path with its query string, and the
-/// SHA-256 of the body, separated by NUL bytes. A key reused on another resource, or with another query (such as
-/// `dry_run`), is then a different request (422), not a replay of the first.
-pub fn request_sha256(method: &str, path_and_query: &str, body_sha256: &[u8; 32]) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(method.as_bytes());
-    h.update([0]);
-    h.update(path_and_query.as_bytes());
-    h.update([0]);
-    h.update(body_sha256);
-    h.finalize().into()
 }
 
 /// A calendar date (China Standard Time) given in the query parameter `name` as `YYYY-MM-DD`.
@@ -187,19 +152,5 @@ mod tests {
             Date::from_ymd_opt(2026, 2, 28)
         );
         assert_eq!(date_param("to", None).ok().flatten(), None);
-    }
-
-    #[test]
-    fn request_hash_differs_by_path_query_and_body() {
-        let body = [7u8; 32];
-        let a = request_sha256("POST", "/api/v1/orgs/import?dry_run=true", &body);
-        let b = request_sha256("POST", "/api/v1/orgs/import", &body);
-        let c = request_sha256("POST", "/api/v1/orgs/import?dry_run=true", &[8u8; 32]);
-        assert_ne!(a, b);
-        assert_ne!(a, c);
-        assert_eq!(
-            a,
-            request_sha256("POST", "/api/v1/orgs/import?dry_run=true", &body)
-        );
     }
 }
