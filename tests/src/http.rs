@@ -62,17 +62,37 @@ impl Server {
         headers: &[(&str, &str)],
         body: Option<&Value>,
     ) -> Reply {
+        let (kind, bytes) = match body {
+            Some(b) => (
+                Some("application/json"),
+                serde_json::to_vec(b).expect("a JSON body"),
+            ),
+            None => (None, Vec::new()),
+        };
+        self.send(method, path, token, kind, bytes, headers).await
+    }
+
+    /// Sends `method path` with `token` (if any), a raw body of `content_type` (or none) and extra `headers`.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let mut req = self.client.request(method, format!("{}{path}", self.base));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
+        if let Some(c) = content_type {
+            req = req.header("content-type", c);
+        }
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let res = req.send().await.expect("the server answers");
+        let res = req.body(body).send().await.expect("the server answers");
         let status = res.status();
         let headers = res.headers().clone();
         let text = res.text().await.expect("a body");

@@ -16,42 +16,9 @@ fn masked(rid: &str) -> String {
     format!("{}********{}", &rid[..6], &rid[14..])
 }
 
-/// Sends `method path` with a raw body of `content_type` (or none) and extra headers.
-async fn send(
-    srv: &Server,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    content_type: Option<&str>,
-    body: Vec<u8>,
-    headers: &[(&str, &str)],
-) -> Reply {
-    let mut req = srv.client.request(method, format!("{}{path}", srv.base));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(c) = content_type {
-        req = req.header("content-type", c);
-    }
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let res = req.body(body).send().await.expect("the server answers");
-    let status = res.status();
-    let headers = res.headers().clone();
-    let text = res.text().await.expect("a body");
-    Reply {
-        status,
-        headers,
-        body: serde_json::from_str(&text).unwrap_or(Value::Null),
-        text,
-    }
-}
-
 /// `POST path` with a CSV body.
 async fn post_csv(srv: &Server, path: &str, token: &str, csv: &str) -> Reply {
-    send(
-        srv,
+    srv.send(
         Method::POST,
         path,
         Some(token),
@@ -162,16 +129,16 @@ both_backends!(
             "{}",
             r.text
         );
-        let r = send(
-            &srv,
-            Method::POST,
-            "/api/v1/principals",
-            Some(&admin),
-            Some("text/plain"),
-            b"bob".to_vec(),
-            &[],
-        )
-        .await;
+        let r = srv
+            .send(
+                Method::POST,
+                "/api/v1/principals",
+                Some(&admin),
+                Some("text/plain"),
+                b"bob".to_vec(),
+                &[],
+            )
+            .await;
         problem(
             &r,
             415,
@@ -546,27 +513,27 @@ both_backends!(
             403,
             "this needs one of the roles system_admin over 共青团中央 (CYLC)",
         );
-        let r = send(
-            &srv,
-            Method::POST,
-            "/api/v1/orgs/import",
-            None,
-            Some("text/csv"),
-            RELATION_ORGS_CSV.as_bytes().to_vec(),
-            &[],
-        )
-        .await;
+        let r = srv
+            .send(
+                Method::POST,
+                "/api/v1/orgs/import",
+                None,
+                Some("text/csv"),
+                RELATION_ORGS_CSV.as_bytes().to_vec(),
+                &[],
+            )
+            .await;
         refused(&r, 401);
-        let r = send(
-            &srv,
-            Method::POST,
-            "/api/v1/orgs/import",
-            Some(&admin),
-            Some("application/json"),
-            b"{}".to_vec(),
-            &[],
-        )
-        .await;
+        let r = srv
+            .send(
+                Method::POST,
+                "/api/v1/orgs/import",
+                Some(&admin),
+                Some("application/json"),
+                b"{}".to_vec(),
+                &[],
+            )
+            .await;
         problem(
             &r,
             415,
@@ -590,41 +557,41 @@ both_backends!(
         refused(&r, 400);
 
         let key = [("idempotency-key", "orgs-1")];
-        let r = send(
-            &srv,
-            Method::POST,
-            "/api/v1/orgs/import",
-            Some(&admin),
-            Some("text/csv"),
-            RELATION_ORGS_CSV.as_bytes().to_vec(),
-            &key,
-        )
-        .await;
+        let r = srv
+            .send(
+                Method::POST,
+                "/api/v1/orgs/import",
+                Some(&admin),
+                Some("text/csv"),
+                RELATION_ORGS_CSV.as_bytes().to_vec(),
+                &key,
+            )
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         assert_eq!(r.body["inserted"], 7);
-        let r = send(
-            &srv,
-            Method::POST,
-            "/api/v1/orgs/import",
-            Some(&admin),
-            Some("text/csv"),
-            RELATION_ORGS_CSV.as_bytes().to_vec(),
-            &key,
-        )
-        .await;
+        let r = srv
+            .send(
+                Method::POST,
+                "/api/v1/orgs/import",
+                Some(&admin),
+                Some("text/csv"),
+                RELATION_ORGS_CSV.as_bytes().to_vec(),
+                &key,
+            )
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         assert_eq!(r.header("idempotent-replayed"), Some("true"));
         // The same key with another query is another request.
-        let r = send(
-            &srv,
-            Method::POST,
-            "/api/v1/orgs/import?dry_run=true",
-            Some(&admin),
-            Some("text/csv"),
-            RELATION_ORGS_CSV.as_bytes().to_vec(),
-            &key,
-        )
-        .await;
+        let r = srv
+            .send(
+                Method::POST,
+                "/api/v1/orgs/import?dry_run=true",
+                Some(&admin),
+                Some("text/csv"),
+                RELATION_ORGS_CSV.as_bytes().to_vec(),
+                &key,
+            )
+            .await;
         problem(
             &r,
             422,
@@ -945,55 +912,55 @@ both_backends!(
         problem(&r, 403, "`apply` needs one of the roles branch_secretary over this organisation; the caller holds none of them here");
         let r = post_csv(&srv, "/api/v1/orgs/NOPE/roster", &secretary, &good).await;
         refused(&r, 404);
-        let r = send(
-            &srv,
-            Method::POST,
-            path,
-            Some(&secretary),
-            Some("application/json"),
-            good.as_bytes().to_vec(),
-            &[],
-        )
-        .await;
+        let r = srv
+            .send(
+                Method::POST,
+                path,
+                Some(&secretary),
+                Some("application/json"),
+                good.as_bytes().to_vec(),
+                &[],
+            )
+            .await;
         refused(&r, 415);
         let huge = vec![b'a'; 8 * 1024 * 1024 + 1];
-        let r = send(
-            &srv,
-            Method::POST,
-            path,
-            Some(&secretary),
-            Some("text/csv"),
-            huge,
-            &[],
-        )
-        .await;
+        let r = srv
+            .send(
+                Method::POST,
+                path,
+                Some(&secretary),
+                Some("text/csv"),
+                huge,
+                &[],
+            )
+            .await;
         problem(&r, 413, "the body is larger than 8388608 bytes");
         assert_eq!(app.counts().await, before);
 
         let key = [("idempotency-key", "roster-1")];
-        let r = send(
-            &srv,
-            Method::POST,
-            path,
-            Some(&secretary),
-            Some("text/csv"),
-            good.as_bytes().to_vec(),
-            &key,
-        )
-        .await;
+        let r = srv
+            .send(
+                Method::POST,
+                path,
+                Some(&secretary),
+                Some("text/csv"),
+                good.as_bytes().to_vec(),
+                &key,
+            )
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         assert_eq!(r.body["applicants"], 2);
         assert_eq!(r.body["dry_run"], false);
-        let r = send(
-            &srv,
-            Method::POST,
-            path,
-            Some(&secretary),
-            Some("text/csv"),
-            good.as_bytes().to_vec(),
-            &key,
-        )
-        .await;
+        let r = srv
+            .send(
+                Method::POST,
+                path,
+                Some(&secretary),
+                Some("text/csv"),
+                good.as_bytes().to_vec(),
+                &key,
+            )
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         assert_eq!(r.header("idempotent-replayed"), Some("true"));
         let after = app

@@ -263,6 +263,322 @@ both_backends!(access_matrix_every_endpoint_every_role, |app| async move {
     assert_eq!(app.log(None).await.len(), log_before + 1);
 });
 
+/// One probe of the access matrix: a request and the exact status for each caller of [`callers`], in order.
+struct Probe {
+    label: &'static str,
+    method: Method,
+    path: String,
+    if_match: bool,
+    body: Option<(&'static str, Vec<u8>)>,
+    want: [StatusCode; 13],
+}
+
+impl Probe {
+    fn new(label: &'static str, method: Method, path: String, want: [StatusCode; 13]) -> Probe {
+        Probe {
+            label,
+            method,
+            path,
+            if_match: false,
+            body: None,
+            want,
+        }
+    }
+
+    /// With `If-Match: "999"`: an authorised caller reaches the version check (412) and changes nothing.
+    fn stale(mut self) -> Probe {
+        self.if_match = true;
+        self
+    }
+
+    fn json(mut self, v: Value) -> Probe {
+        self.body = Some(("application/json", serde_json::to_vec(&v).expect("json")));
+        self
+    }
+
+    fn csv(mut self, text: &str) -> Probe {
+        self.body = Some(("text/csv", text.as_bytes().to_vec()));
+        self
+    }
+}
+
+// The rest of the API × every caller → the exact status: standing, dues, Party recommendation and evaluation of
+// the member and branch S001-G3, and the administration endpoints. Every probe is harmless for a caller that
+// passes the access check: a stale `If-Match` (412), a body the engine refuses after the check (422: a zero
+// quota, an organisation CSV with a bad row, a roster row with a bad ID, a graduation or sweep date after today,
+// an empty principal name), an unknown principal or token (404; a token id is looked up among the caller's own
+// tokens), marking the branch graduating on the date it already has, a checkpoint on a server without a signing
+// key (409), or a read. Nothing is written. (Graduating a branch is the branch's and its committees' step, not
+// system_admin's: `workflows/relation.v1.toml`.)
+both_backends!(
+    access_matrix_standing_party_evaluation_admin,
+    |app| async move {
+        let app = app.with_school().await;
+        let srv = app.serve().await;
+        let m = app.members(SENIOR).good[0].clone();
+        let other = app.members(NON_GRADUATING).good[0].clone();
+        let callers = callers(&app, &m, &other).await;
+        let log_before = app.log(None).await.len();
+        let counts_before = app.counts().await;
+        use StatusCode as S;
+        const OK: S = S::OK;
+        const NF: S = S::NOT_FOUND;
+        const FB: S = S::FORBIDDEN;
+        const PF: S = S::PRECONDITION_FAILED;
+        const UP: S = S::UNPROCESSABLE_ENTITY;
+        const CF: S = S::CONFLICT;
+        const UA: S = S::UNAUTHORIZED;
+        // Columns in the order of `callers`:
+        // sys, ca county, ca school, ca other, ca branch, bs branch, bs other, au school, au other, self, member, none, anon
+        let member_read = [OK, OK, OK, NF, OK, OK, NF, OK, NF, OK, NF, NF, UA];
+        let branch_read = [OK, OK, OK, FB, OK, OK, FB, OK, FB, FB, FB, FB, UA];
+        let root_admin = [OK, FB, FB, FB, FB, FB, FB, FB, FB, FB, FB, FB, UA];
+        let root_reviewer = [OK, FB, FB, FB, FB, FB, FB, FB, FB, FB, FB, FB, UA];
+        let probes = vec![
+            Probe::new(
+                "GET standing",
+                Method::GET,
+                format!("/api/v1/members/{m}/standing"),
+                member_read,
+            ),
+            Probe::new(
+                "POST standing",
+                Method::POST,
+                format!("/api/v1/members/{m}/standing"),
+                [FB, PF, PF, NF, PF, PF, NF, FB, NF, FB, NF, NF, UA],
+            )
+            .stale()
+            .json(
+                json!({"command": "record_dues", "date": "2026-11-02", "first": "2026-09",
+                          "months": 1, "amount_fen": 20, "category": "reduced"}),
+            ),
+            Probe::new(
+                "GET dues",
+                Method::GET,
+                format!("/api/v1/members/{m}/dues"),
+                member_read,
+            ),
+            Probe::new(
+                "GET party",
+                Method::GET,
+                format!("/api/v1/members/{m}/party"),
+                member_read,
+            ),
+            Probe::new(
+                "POST party",
+                Method::POST,
+                format!("/api/v1/members/{m}/party"),
+                [FB, PF, PF, NF, PF, PF, NF, FB, NF, FB, NF, NF, UA],
+            )
+            .stale()
+            .json(json!({"command": "nominate", "date": "2026-11-02"})),
+            Probe::new(
+                "GET orgs/branch/party",
+                Method::GET,
+                format!("/api/v1/orgs/{SENIOR}/party"),
+                branch_read,
+            ),
+            Probe::new(
+                "GET evaluation",
+                Method::GET,
+                format!("/api/v1/orgs/{SENIOR}/evaluations/2025"),
+                [NF, NF, NF, FB, NF, NF, FB, NF, FB, FB, FB, FB, UA],
+            ),
+            Probe::new(
+                "POST evaluation",
+                Method::POST,
+                format!("/api/v1/orgs/{SENIOR}/evaluations/2025"),
+                [FB, PF, PF, FB, PF, PF, FB, FB, FB, FB, FB, FB, UA],
+            )
+            .stale()
+            .json(json!({"command": "record", "date": "2026-11-02", "present": 9, "grades": []})),
+            Probe::new(
+                "GET log?org=S001",
+                Method::GET,
+                "/api/v1/log?org=S001&limit=1".into(),
+                [OK, OK, OK, FB, FB, FB, FB, OK, FB, FB, FB, FB, UA],
+            ),
+            Probe::new(
+                "GET log",
+                Method::GET,
+                "/api/v1/log?limit=1".into(),
+                root_reviewer,
+            ),
+            Probe::new(
+                "GET audit/export",
+                Method::GET,
+                "/api/v1/audit/export".into(),
+                root_reviewer,
+            ),
+            Probe::new(
+                "GET audit/verify",
+                Method::GET,
+                "/api/v1/audit/verify".into(),
+                root_reviewer,
+            ),
+            Probe::new(
+                "GET audit/checkpoints",
+                Method::GET,
+                "/api/v1/audit/checkpoints".into(),
+                root_reviewer,
+            ),
+            Probe::new(
+                "POST audit/checkpoints",
+                Method::POST,
+                "/api/v1/audit/checkpoints".into(),
+                [CF, FB, FB, FB, FB, FB, FB, FB, FB, FB, FB, FB, UA],
+            ),
+            Probe::new(
+                "POST orgs/import",
+                Method::POST,
+                "/api/v1/orgs/import".into(),
+                [UP, FB, FB, FB, FB, FB, FB, FB, FB, FB, FB, FB, UA],
+            )
+            .csv("code,name,kind,parent\nX1,,branch,S001\n"),
+            Probe::new(
+                "POST orgs/S001/quotas",
+                Method::POST,
+                "/api/v1/orgs/S001/quotas".into(),
+                [UP, UP, FB, FB, FB, FB, FB, FB, FB, FB, FB, FB, UA],
+            )
+            .json(json!({"year": 2026, "count": 0, "date": "2026-11-02"})),
+            Probe::new(
+                "POST orgs/branch/graduating",
+                Method::POST,
+                format!("/api/v1/orgs/{SENIOR}/graduating"),
+                [OK, OK, OK, FB, OK, OK, FB, FB, FB, FB, FB, FB, UA],
+            )
+            .json(json!({"on": "2026-07-01"})),
+            Probe::new(
+                "POST orgs/branch/graduation",
+                Method::POST,
+                format!("/api/v1/orgs/{SENIOR}/graduation"),
+                [FB, UP, UP, FB, UP, UP, FB, FB, FB, FB, FB, FB, UA],
+            )
+            .json(json!({"on": "2031-07-01"})),
+            Probe::new(
+                "POST orgs/branch/roster",
+                Method::POST,
+                format!("/api/v1/orgs/{SENIOR}/roster"),
+                [UP, UP, UP, FB, UP, UP, FB, FB, FB, FB, FB, FB, UA],
+            )
+            .csv("姓名,公民身份号码,申请日期\n甲,110105200801011230,2026-03-02\n"),
+            Probe::new(
+                "POST sweep",
+                Method::POST,
+                "/api/v1/sweep".into(),
+                root_admin.map(|s| if s == OK { UP } else { s }),
+            )
+            .json(json!({"as_of": "2031-01-01"})),
+            Probe::new(
+                "GET principals",
+                Method::GET,
+                "/api/v1/principals".into(),
+                root_admin,
+            ),
+            Probe::new(
+                "POST principals",
+                Method::POST,
+                "/api/v1/principals".into(),
+                root_admin.map(|s| if s == OK { UP } else { s }),
+            )
+            .json(json!({"name": ""})),
+            Probe::new(
+                "POST bindings",
+                Method::POST,
+                "/api/v1/principals/ghost/bindings".into(),
+                root_admin.map(|s| if s == OK { NF } else { s }),
+            )
+            .json(json!({"role": "auditor", "org": "S001"})),
+            Probe::new(
+                "DELETE bindings",
+                Method::DELETE,
+                "/api/v1/principals/ghost/bindings?role=auditor&org=S001".into(),
+                root_admin.map(|s| if s == OK { NF } else { s }),
+            ),
+            Probe::new(
+                "GET tokens",
+                Method::GET,
+                "/api/v1/principals/ghost/tokens".into(),
+                root_admin.map(|s| if s == OK { NF } else { s }),
+            ),
+            Probe::new(
+                "POST tokens",
+                Method::POST,
+                "/api/v1/principals/ghost/tokens".into(),
+                root_admin.map(|s| if s == OK { NF } else { s }),
+            )
+            .json(json!({"label": "x"})),
+            Probe::new(
+                "DELETE token",
+                Method::DELETE,
+                format!("/api/v1/tokens/{}", uuid::Uuid::nil()),
+                [NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, UA],
+            ),
+        ];
+        let mut wrong = Vec::new();
+        for probe in &probes {
+            for (i, (who, token)) in callers.iter().enumerate() {
+                let headers: &[(&str, &str)] = if probe.if_match {
+                    &[("If-Match", "\"999\"")]
+                } else {
+                    &[]
+                };
+                let (kind, bytes) = probe
+                    .body
+                    .clone()
+                    .map_or((None, Vec::new()), |(k, b)| (Some(k), b));
+                let r = srv
+                    .send(
+                        probe.method.clone(),
+                        &probe.path,
+                        token.as_deref(),
+                        kind,
+                        bytes,
+                        headers,
+                    )
+                    .await;
+                if r.status != probe.want[i] {
+                    wrong.push((
+                        probe.label,
+                        *who,
+                        r.status,
+                        probe.want[i],
+                        r.text.chars().take(160).collect::<String>(),
+                    ));
+                }
+                if !r.status.is_success() {
+                    assert_eq!(
+                        r.header("content-type"),
+                        Some("application/problem+json"),
+                        "{} as {who}",
+                        probe.label
+                    );
+                }
+                // A refusal discloses nothing about the member: a hidden member reads like an unknown one.
+                if r.status == NF && probe.path.contains(&m) {
+                    assert_eq!(
+                        r.body["detail"],
+                        json!(format!(
+                            "no person on record for {}",
+                            tuanji_domain::mask_id_like(&m)
+                        )),
+                        "{} as {who}",
+                        probe.label
+                    );
+                }
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "unexpected statuses (endpoint, caller, got, want, body): {wrong:#?}"
+        );
+        assert_eq!(probes.len(), 27);
+        assert_eq!(app.log(None).await.len(), log_before);
+        assert_eq!(app.counts().await, counts_before);
+    }
+);
+
 // The admission story of the demo over HTTP: a branch secretary receives the application and takes every
 // step, the school committee approves the activist, pre-reviews and approves the admission; the member then has a
 // development number, and reading the record as the branch secretary shows it, ETag = the admission version.

@@ -580,12 +580,12 @@ impl<S: Store> Engine<S> {
 
     /// The round of `branch` for `year` (`tuanji evaluation show`).
     ///
-    /// Errors: [`EngineError::Input`] for an unknown branch or a year without a round.
+    /// Errors: [`EngineError::Input`] for an unknown branch; [`EngineError::NotFound`] for a year without a round.
     pub async fn evaluation_show(&self, branch: &str, year: i32) -> EngineResult<EvaluationView> {
         let mut tx = self.store().begin_read().await?;
         let b = self.branch_by_code(&mut tx, branch.trim()).await?;
         let row = tx.evaluation(b.id, year).await?.ok_or_else(|| {
-            EngineError::Input(format!(
+            EngineError::NotFound(format!(
                 "{} ({}) has no {year} evaluation round",
                 b.name, b.code
             ))

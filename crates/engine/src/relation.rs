@@ -1320,20 +1320,21 @@ impl<S: Store> Engine<S> {
         on: Date,
         progress: &(dyn Fn(u64, u64) + Sync),
     ) -> EngineResult<GraduationReport> {
+        let def = self.relation_def();
+        let t_open = def.transition(NEW, "open")?;
+        let t_grad = def.transition("at_branch", "graduate")?;
+        let mut tx = self.store().begin().await?;
+        let b = self.branch_by_code(&mut tx, branch).await?;
+        // Who may graduate the branch is checked before anything about the request is disclosed.
+        let role = self
+            .role_on(&mut tx, actor, t_grad, def, b.id, None)
+            .await?;
         let today = self.today();
         if on > today {
             return Err(EngineError::Input(format!(
                 "the graduation date {on} is after today ({today})"
             )));
         }
-        let def = self.relation_def();
-        let t_open = def.transition(NEW, "open")?;
-        let t_grad = def.transition("at_branch", "graduate")?;
-        let mut tx = self.store().begin().await?;
-        let b = self.branch_by_code(&mut tx, branch).await?;
-        let role = self
-            .role_on(&mut tx, actor, t_grad, def, b.id, None)
-            .await?;
         if !b.graduating {
             return Err(EngineError::Input(format!(
                 "{} ({}) is not marked as graduating; mark it first: tuanji org mark-graduating --branch {} --on DATE",
