@@ -1102,6 +1102,68 @@ both_backends!(
     }
 );
 
+// STD_EXPEL: an appeal goes to an organisation above the member's branch (not the branch, not another school),
+// and only that organisation or one above it decides it; the refusals change nothing and the member stays
+// expelled.
+both_backends!(
+    std_expel_appeal_goes_up_and_is_decided_by_the_organisation_appealed_to,
+    |app| async move {
+        let app = app.with_school().await;
+        let who = app.members(NON_GRADUATING).good[3].clone();
+        expelled(&app, &who).await;
+        let appeal_to = |to: &str| S::RecordAppeal {
+            date: d(2026, 11, 22),
+            to_org: to.into(),
+            summary: "对开除团籍不服".into(),
+        };
+        let before = log_len(&app, &who).await;
+        let v = expect_rule(
+            app.standing(&who, Some("member"), &appeal_to(NON_GRADUATING))
+                .await,
+            "STD_EXPEL",
+        );
+        assert_eq!(
+            v.message,
+            "an appeal goes to an organisation above the member's branch 高一(2)班团支部 (S001-G1), not to the branch itself"
+        );
+        let v = expect_rule(
+            app.standing(&who, Some("member"), &appeal_to(OTHER_SCHOOL))
+                .await,
+            "STD_EXPEL",
+        );
+        assert_eq!(
+            v.message,
+            "the organisation appealed to: 共青团北京市第九十四中学委员会 (S002) is neither the member's branch 高一(2)班团支部 (S001-G1) nor an organisation above it"
+        );
+        assert_eq!(log_len(&app, &who).await, before);
+        expect_ok(
+            app.standing(&who, Some("member"), &appeal_to(SCHOOL)).await,
+            "appeal to the school committee",
+        );
+        let decide = |org: &str| S::DecideAppeal {
+            date: d(2026, 11, 28),
+            org: org.into(),
+            upheld: true,
+        };
+        let before = log_len(&app, &who).await;
+        for org in [OTHER_SCHOOL, NON_GRADUATING] {
+            let v = expect_rule(app.standing(&who, None, &decide(org)).await, "STD_EXPEL");
+            assert!(
+                v.message.starts_with(
+                    "the appeal of 2026-11-22 went to 共青团北京市第八十中学委员会 (S001); "
+                ),
+                "{}",
+                v.message
+            );
+        }
+        assert_eq!(log_len(&app, &who).await, before);
+        assert_eq!(app.standing_state(&who).await, "expelled");
+        // The county committee, above the school committee appealed to, may decide it.
+        let out = expect_ok(app.standing(&who, None, &decide(COUNTY)).await, "decide");
+        assert_eq!((out.from.as_str(), out.to.as_str()), ("expelled", "member"));
+    }
+);
+
 // STD_EXPEL: a dismissed appeal after the expulsion leaves the member expelled; an appeal dated before the
 // expulsion is refused; `reinstate` is never available without an upheld appeal.
 both_backends!(

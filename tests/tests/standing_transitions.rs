@@ -1808,7 +1808,56 @@ both_backends!(
     |app| async move {
         let app = app.with_school().await;
         let who = recommended(&app, 2026, None).await;
-        join_party_case(&app, &who, "recommended_for_party").await;
+        let before = given(&app, &who, "recommended_for_party").await;
+        // The standing command is refused while the recommendation is open, and changes nothing: the Party's
+        // acceptance is recorded on the recommendation, which takes the standing step with it.
+        let direct = S::JoinParty {
+            date: d(2026, 11, 3),
+            party_org: PARTY_ORG.into(),
+        };
+        match app.standing(&who, None, &direct).await {
+            Err(tuanji_engine::EngineError::Input(m)) => assert_eq!(
+                m,
+                "the member holds a Party recommendation: record the Party's acceptance with `party accept`, \
+                 which also records the Party membership and closes the recommendation"
+            ),
+            other => panic!("expected the input refusal, got {other:?}"),
+        }
+        assert_eq!(app.log(Some(&who)).await.len(), before);
+        let out = expect_ok(
+            app.party(
+                &who,
+                None,
+                &P::Accept {
+                    date: d(2026, 11, 3),
+                    party_org: PARTY_ORG.into(),
+                },
+            )
+            .await,
+            "party accept",
+        );
+        assert_eq!(out.standing.as_deref(), Some("party_member"));
+        let log = app.log(Some(&who)).await;
+        assert_eq!(
+            log[before..].iter().map(entry_of).collect::<Vec<_>>(),
+            vec![
+                entry(
+                    "party_recommendation",
+                    "recommended",
+                    "accept",
+                    "accepted_by_party"
+                ),
+                entry(
+                    "standing",
+                    "recommended_for_party",
+                    "join_party",
+                    "party_member"
+                ),
+            ]
+        );
+        let v = expect_ok(app.standing_show(&who).await, "show");
+        assert_eq!(v.party, Some((d(2026, 11, 3), PARTY_ORG.to_owned())));
+        assert_eq!(v.recommendation, None);
     }
 );
 

@@ -80,7 +80,8 @@ pub enum StandingCommand {
     RecordAppeal {
         /// Date lodged.
         date: Date,
-        /// The organisation appealed to (code).
+        /// The organisation appealed to (code): above the member's branch (向上级组织申诉); refused under STD_EXPEL
+        /// otherwise.
         to_org: String,
         /// What is appealed (1–500 characters).
         summary: String,
@@ -89,7 +90,8 @@ pub enum StandingCommand {
     DecideAppeal {
         /// Decision date.
         date: Date,
-        /// The deciding organisation (code).
+        /// The deciding organisation (code): the organisation appealed to or one above it; refused under
+        /// STD_EXPEL otherwise.
         org: String,
         /// Whether the appeal was upheld.
         upheld: bool,
@@ -120,7 +122,9 @@ pub enum StandingCommand {
         /// The recording organisation (code).
         recorded_by: String,
     },
-    /// Admitted to the Party (预备党员); League membership continues until 28 (STD_AGE_OUT).
+    /// Admitted to the Party (预备党员); League membership continues until 28 (STD_AGE_OUT). Refused (input) for a
+    /// member holding a Party recommendation (`party accept` records it) and for a date before the member's current
+    /// standing began.
     JoinParty {
         /// Date of admission to the Party.
         date: Date,
@@ -864,16 +868,51 @@ impl<S: Store> Engine<S> {
                 date,
                 to_org,
                 summary,
-            } => StandingStep::RecordAppeal {
-                date: *date,
-                to_org: self.org_code(tx, to_org).await?.code,
-                summary: check_text("summary", summary, 500)?,
-            },
-            StandingCommand::DecideAppeal { date, org, upheld } => StandingStep::DecideAppeal {
-                date: *date,
-                org: self.org_code(tx, org).await?.code,
-                upheld: *upheld,
-            },
+            } => {
+                // An appeal goes to a higher organisation (向上级组织申诉): above the member's branch.
+                let o = self
+                    .org_over_branch(tx, &live, to_org, "the organisation appealed to", |m| {
+                        RuleViolation::new(RuleCode::StdExpel, m).into()
+                    })
+                    .await?;
+                if o.id == live.branch.id {
+                    return Err(RuleViolation::new(
+                        RuleCode::StdExpel,
+                        format!(
+                            "an appeal goes to an organisation above the member's branch {} ({}), not to the branch itself",
+                            o.name, o.code
+                        ),
+                    )
+                    .into());
+                }
+                StandingStep::RecordAppeal {
+                    date: *date,
+                    to_org: o.code,
+                    summary: check_text("summary", summary, 500)?,
+                }
+            }
+            StandingCommand::DecideAppeal { date, org, upheld } => {
+                // Decided by the organisation appealed to, or one above it.
+                let o = self.org_code(tx, org).await?;
+                if let Some(a) = live.data.appeals.iter().find(|a| a.decided.is_none()) {
+                    let to = self.org_code(tx, &a.to_org).await?;
+                    if !o.covers(&to) {
+                        return Err(RuleViolation::new(
+                            RuleCode::StdExpel,
+                            format!(
+                                "the appeal of {} went to {} ({}); {} ({}) is neither that organisation nor one above it",
+                                a.lodged_on, to.name, to.code, o.name, o.code
+                            ),
+                        )
+                        .into());
+                    }
+                }
+                StandingStep::DecideAppeal {
+                    date: *date,
+                    org: o.code,
+                    upheld: *upheld,
+                }
+            }
             StandingCommand::Withdraw {
                 date,
                 request_date,
@@ -923,10 +962,26 @@ impl<S: Store> Engine<S> {
                     recorded_by: o.code,
                 }
             }
-            StandingCommand::JoinParty { date, party_org } => StandingStep::JoinParty {
-                date: *date,
-                party_org: check_text("party organisation", party_org, 100)?,
-            },
+            StandingCommand::JoinParty { date, party_org } => {
+                if live.state == "recommended_for_party" {
+                    return Err(EngineError::Input(
+                        "the member holds a Party recommendation: record the Party's acceptance with `party accept`, \
+                         which also records the Party membership and closes the recommendation"
+                            .into(),
+                    ));
+                }
+                let since = self.state_since(tx, &live).await?;
+                if *date < since {
+                    return Err(EngineError::Input(format!(
+                        "admission to the Party is dated {date}, before the member's standing `{}` began on {since}",
+                        live.state
+                    )));
+                }
+                StandingStep::JoinParty {
+                    date: *date,
+                    party_org: check_text("party organisation", party_org, 100)?,
+                }
+            }
             StandingCommand::RecordDues {
                 date,
                 first,

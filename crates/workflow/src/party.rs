@@ -280,6 +280,21 @@ pub struct PartyData {
 }
 
 impl PartyData {
+    /// The date of the latest step recorded (nomination, vote, start of publicity, recommendation, the Party's
+    /// outcome): no later step may be dated before it.
+    pub fn last_step_on(&self) -> Option<Date> {
+        [
+            self.nominated_on,
+            self.meeting.as_ref().map(|m| m.date),
+            self.publicity.map(|p| p.0),
+            self.recommended.as_ref().map(|r| r.0),
+            self.party_outcome.as_ref().map(|o| o.0),
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+    }
+
     /// Applies a recorded step (taken in state `_from`).
     pub fn apply(&mut self, _from: &str, step: &PartyStep) {
         match step {
@@ -403,17 +418,14 @@ pub fn check_guard(name: &str, f: &PartyFacts<'_>) -> Result<(), RuleViolation> 
                     RuleCode::WfNotAllowed,
                     format!("dated {date}, after today ({})", f.today),
                 )
-            } else if f
+            } else if let Some(last) = f
                 .data
-                .nominated_on
-                .is_some_and(|n| date < n && !matches!(f.step, PartyStep::Nominate { .. }))
+                .last_step_on()
+                .filter(|l| date < *l && !matches!(f.step, PartyStep::Nominate { .. }))
             {
                 refuse(
                     RuleCode::WfNotAllowed,
-                    format!(
-                        "dated {date}, before the nomination of {}",
-                        f.data.nominated_on.map_or(String::new(), |d| d.to_string())
-                    ),
+                    format!("dated {date}, before the recommendation's last step on {last}"),
                 )
             } else {
                 Ok(())
