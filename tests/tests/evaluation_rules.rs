@@ -213,11 +213,29 @@ both_backends!(
             app.evaluation(PARTY_BRANCH, 2025, None, &close).await,
             "EVL_UNQUALIFIED",
         );
-        assert!(
-            v.message
-                .starts_with("1 unqualified member(s) still to be re-evaluated or advised: "),
-            "{}",
-            v.message
+        // The member is named by masked ID, never by internal person id.
+        assert_eq!(
+            v.message,
+            format!(
+                "1 unqualified member(s) still to be re-evaluated or advised: {}",
+                tuanji_domain::mask_id_like(&m[9])
+            )
+        );
+        let advise_first = E::AdviseWithdrawal {
+            date: d(2026, 8, 1),
+            member: m[9].clone(),
+        };
+        let v = expect_rule(
+            app.evaluation(PARTY_BRANCH, 2025, None, &advise_first)
+                .await,
+            "EVL_UNQUALIFIED",
+        );
+        assert_eq!(
+            v.message,
+            format!(
+                "{} has not been re-evaluated; advice follows a second unqualified grade",
+                tuanji_domain::mask_id_like(&m[9])
+            )
         );
         let early = E::Reevaluate {
             date: d(2026, 4, 9),

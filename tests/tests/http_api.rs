@@ -1231,3 +1231,124 @@ both_backends!(http_party_recommendation_story, |app| async move {
     assert_eq!(r.body[0]["state"], json!("accepted_by_party"));
     assert_eq!(app.verify_fault().await, None);
 });
+
+// The break-it round over HTTP: (1) naming one's own organisation in a relation command does not open another
+// branch's member (404 as for nobody, nothing written; before, an incoming-side request opened the record);
+// (2) an evaluation command from outside the branch is 403 before the round's existence or state is disclosed;
+// (3) standing entries record their Idempotency-Key; (4) a bad year in the path is a 400 problem naming it;
+// (5) an unknown query parameter is a 400 problem; (6) the Bearer scheme is case-insensitive.
+both_backends!(http_break_it_findings_are_closed, |app| async move {
+    let app = app.with_school().await;
+    let m = app.with_party_branch(10, 0).await;
+    let srv = app.serve().await;
+    let outsider = app.token(Role::BranchSecretary, NON_GRADUATING).await;
+    let secretary = app.token(Role::BranchSecretary, PARTY_BRANCH).await;
+    let who = m.good[0].clone();
+    let hidden = json!(format!(
+        "no person on record for {}",
+        tuanji_domain::mask_id_like(&who)
+    ));
+    let before = app.log(None).await.len();
+    // (1)
+    let requests = [
+        json!({"command": "approve", "date": "2026-11-02", "org": NON_GRADUATING}),
+        json!({"command": "request_transfer", "date": "2026-11-02", "to": NON_GRADUATING,
+               "destination": "move", "initiator": "incoming", "org": NON_GRADUATING}),
+    ];
+    for body in &requests {
+        let r = srv
+            .post(&format!("/api/v1/members/{who}/relation"), &outsider, body)
+            .await;
+        assert_eq!(
+            (r.status, &r.body["detail"]),
+            (StatusCode::NOT_FOUND, &hidden),
+            "{}",
+            r.text
+        );
+    }
+    let r = srv.get(&format!("/api/v1/members/{who}"), &outsider).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // (2) a round exists for 2025; the outsider learns nothing of it.
+    let grades: Vec<Value> = m.good.iter().map(|r| json!([r, "qualified"])).collect();
+    let round = format!("/api/v1/orgs/{PARTY_BRANCH}/evaluations/2025");
+    let record =
+        json!({"command": "record", "date": "2025-12-20", "present": 10, "grades": grades});
+    let r = srv.post(&round, &secretary, &record).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let after_round = app.log(None).await.len();
+    assert_eq!(after_round, before + 1);
+    for body in [
+        record.clone(),
+        json!({"command": "close", "date": "2026-11-02"}),
+    ] {
+        let r = srv.post(&round, &outsider, &body).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+        assert_eq!(
+            r.body["detail"],
+            json!(format!(
+                "`{}` needs one of the roles branch_secretary, committee_admin over this organisation; the caller holds none of them here",
+                body["command"].as_str().expect("command")
+            )),
+            "{}",
+            r.text
+        );
+    }
+    // (3)
+    let life = json!({"command": "record_life", "date": "2026-11-21", "note": "主题团日"});
+    let r = srv
+        .call(
+            Method::POST,
+            &format!("/api/v1/members/{who}/standing"),
+            Some(&secretary),
+            &[("Idempotency-Key", "life-1")],
+            Some(&life),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let last = app.log(None).await.pop().expect("an entry");
+    assert_eq!(
+        (last.workflow.as_str(), last.idempotency_key.as_deref()),
+        ("standing", Some("life-1"))
+    );
+    // (4)
+    for path in [
+        format!("/api/v1/orgs/{SCHOOL}/quotas/abc"),
+        format!("/api/v1/orgs/{PARTY_BRANCH}/evaluations/xyz"),
+    ] {
+        let r = srv.get(&path, &secretary).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/problem+json"),
+            "{path}"
+        );
+        assert!(
+            r.body["detail"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("bad path parameter: cannot parse")),
+            "{}",
+            r.text
+        );
+    }
+    // (5)
+    let r = srv
+        .get(
+            &format!("/api/v1/orgs/{SCHOOL}/transfers?open=maybe"),
+            &secretary,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    // (6)
+    let r = srv
+        .call(
+            Method::GET,
+            "/api/v1/me",
+            None,
+            &[("Authorization", &format!("bearer {secretary}"))],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(app.log(None).await.len(), after_round + 1);
+});

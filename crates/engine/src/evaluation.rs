@@ -241,6 +241,32 @@ impl<S: Store> Engine<S> {
         }
         let (def, policy) = self.evaluation_def()?;
         let b = self.branch_by_code(tx, branch.trim()).await?;
+        let acting = match cmd {
+            EvaluationCommand::Approve { org, .. } => self.branch_or_org(tx, org).await?,
+            _ => b.id,
+        };
+        // An API caller without any role the command allows over the acting organisation learns nothing about
+        // the round (whether it exists, its state): refused before they are read.
+        if actor.grants.is_some() {
+            let mut roles: Vec<String> = def
+                .transitions
+                .iter()
+                .filter(|t| t.command == cmd.command())
+                .flat_map(|t| t.roles.iter().cloned())
+                .collect();
+            roles.sort();
+            roles.dedup();
+            let path = self.org_path(tx, acting).await?;
+            crate::access::authorise(
+                actor,
+                cmd.command(),
+                &roles,
+                crate::access::Scope {
+                    org_path: &path,
+                    person: None,
+                },
+            )?;
+        }
         tx.lock_org(b.id).await?;
         let existing = tx.evaluation(b.id, year).await?;
         let (state, data) = match &existing {
@@ -267,10 +293,6 @@ impl<S: Store> Engine<S> {
             _ => {}
         }
         let t = def.transition(&state, cmd.command())?;
-        let acting = match cmd {
-            EvaluationCommand::Approve { org, .. } => self.branch_or_org(tx, org).await?,
-            _ => b.id,
-        };
         let role = self.role_on(tx, actor, t, def, acting, None).await?;
         crate::access::check_version(actor, existing.as_ref().map_or(0, |r| r.version))?;
         let mut branch_members = BTreeMap::new();
@@ -369,7 +391,8 @@ impl<S: Store> Engine<S> {
                 for (id, m) in &ids {
                     v.message = v.message.replace(&id.to_string(), m);
                 }
-                for id in facts.branch_members.keys() {
+                let graded = data.grades.iter().map(|g| &g.person_id);
+                for id in facts.branch_members.keys().chain(graded) {
                     let text = id.to_string();
                     if v.message.contains(&text) {
                         let m = match tx.person(*id).await? {
@@ -468,7 +491,7 @@ impl<S: Store> Engine<S> {
             rule_codes: rule_codes.clone(),
             payload: serde_json::json!({ "step": step, "flags": flag_json }),
             effective_date: step.date(),
-            idempotency_key: None,
+            idempotency_key: actor.idempotency_key.clone(),
         };
         let logged = tx.append_log(&entry).await?;
         let round = self.evaluation_view_of(tx, &row, &b).await?;

@@ -559,7 +559,7 @@ impl<S: Store> Engine<S> {
             rule_codes: codes_of(&def.name, t),
             payload: serde_json::json!({ "step": step, "flags": [] }),
             effective_date: step.date(),
-            idempotency_key: None,
+            idempotency_key: actor.idempotency_key.clone(),
         };
         let row = tx.append_log(&entry).await?;
         live.state = t.to.clone();

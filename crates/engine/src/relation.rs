@@ -578,8 +578,11 @@ impl<S: Store> Engine<S> {
         let mut live = self.load_live(tx, person).await?;
         let def = self.relation_def();
         let from = live.state.clone();
-        // Access: the caller must cover the member's branch, the member, the receiving organisation of an open
-        // transfer, or the organisation the command names; then a role the transition allows over the acting one.
+        // Access: the caller must cover the member's branch, the member, or the receiving organisation of an open
+        // transfer (an organisation the command names does not open the record: the caller would learn that the
+        // member exists, and where); then a role the transition allows over the acting organisation. A receiving
+        // organisation outside the member's subtree therefore asks the member's branch (or the member) to request
+        // the transfer over the API; the trusted CLI may request it for any side.
         let named = match cmd.acting_org() {
             Some(code) => Some(self.org(tx, code).await?),
             None => None,
@@ -589,7 +592,6 @@ impl<S: Store> Engine<S> {
             if let Some(tr) = &live.data.transfer {
                 orgs.push(self.org(tx, &tr.to_org).await?.id);
             }
-            orgs.extend(named.as_ref().map(|o| o.id));
             self.gate(tx, actor, &orgs, Some(live.person.id), member)
                 .await?;
         }

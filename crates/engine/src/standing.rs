@@ -515,7 +515,7 @@ impl<S: Store> Engine<S> {
             rule_codes: codes_of(&live.def.name, t),
             payload: serde_json::json!({ "step": step, "flags": flag_json }),
             effective_date: step.date(),
-            idempotency_key: None,
+            idempotency_key: actor.idempotency_key.clone(),
         }
     }
 
@@ -1393,7 +1393,7 @@ impl<S: Store> Engine<S> {
                         rule_codes: codes.clone(),
                         payload: serde_json::json!({ "step": &step, "flags": [] }),
                         effective_date: step.date(),
-                        idempotency_key: None,
+                        idempotency_key: actor.idempotency_key.clone(),
                     });
                     if to != state || matches!(step, StandingStep::EndProbation { .. }) {
                         tx.set_member_standing(

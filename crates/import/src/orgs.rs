@@ -406,7 +406,7 @@ fn parse_bool(s: &str) -> Option<bool> {
 /// `school_level`, `graduating`, `class_size`, `mobile_members` (case-insensitive, trimmed, any order; unknown or
 /// repeated columns are errors). Values:
 /// - `code`: an [`OrgCode`], unique in the file;
-/// - `name`: 1 to [`MAX_ORG_NAME_CHARS`] characters;
+/// - `name`: 1 to [`MAX_ORG_NAME_CHARS`] characters, no control characters;
 /// - `kind`: the snake_case name of an [`OrgKind`] (`central`, `provincial`, `city`, `county`,
 ///   `township`, `basic_committee`, `working_committee`, `general_branch`, `branch`);
 /// - `parent`: an [`OrgCode`] other than the row's own; empty only for `central`, which must have
@@ -545,6 +545,12 @@ pub fn parse_org_csv(bytes: &[u8]) -> Result<Vec<OrgCsvRow>, Vec<RowError>> {
                             "{} has {chars} characters; at most {MAX_ORG_NAME_CHARS}",
                             label("name")
                         ),
+                    );
+                    None
+                } else if name.chars().any(char::is_control) {
+                    err(
+                        Some("name"),
+                        format!("{} contains a control character", label("name")),
                     );
                     None
                 } else {
@@ -1124,6 +1130,21 @@ mod tests {
                 e(6, Some("graduating"), "graduating is only for branches (kind branch)"),
                 e(6, Some("class_size"), "class_size is only for branches (kind branch)"),
             ]
+        );
+    }
+
+    #[test]
+    fn org_csv_refuses_control_characters_in_a_name() {
+        let text = "code,name,kind,parent\nX2,\"a\u{0}b\u{1b}[31mred\",branch,S01\n";
+        let errors = parse_org_csv(text.as_bytes()).expect_err("a control character");
+        assert_eq!(
+            errors,
+            vec![RowError::new(
+                2,
+                Some("name"),
+                None,
+                "name contains a control character"
+            )]
         );
     }
 

@@ -46,7 +46,11 @@ impl FromRequestParts<Shared> for Caller {
         let token = value
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(|v| {
+                // The scheme name is case-insensitive (RFC 9110, section 11.1).
+                let (scheme, token) = v.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then_some(token)
+            })
             .map(str::trim)
             .ok_or_else(|| unauthorised("the Authorization header is not `Bearer TOKEN`".into()))?;
         let who = with_engine!(&st.engine, e => e.authenticate(token).await)

@@ -33,7 +33,7 @@ impl Modify for Bearer {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
-                        "An API token from `tuanji token create` or POST /api/v1/tokens",
+                        "An API token from `tuanji token create` or POST /api/v1/principals/{name}/tokens",
                     ))
                     .build(),
             ),

@@ -36,6 +36,7 @@ pub const LOG_MAX_LIMIT: i64 = 100_000;
 
 /// A selection of the log. Every condition given must hold; entries come oldest first.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LogParams {
     /// Organisation code: entries of its subtree. Without it, the whole log, which needs the role over the root.

@@ -1,9 +1,10 @@
 //! Annual evaluation (团员教育评议) of a branch: `POST|GET /api/v1/orgs/{org}/evaluations/{year}`.
 
+use super::support::PathParams;
 use crate::extract::{api, instance_command, Caller, JsonBody};
 use crate::problem::{ApiResult, Problem};
 use crate::Shared;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Json;
@@ -24,7 +25,7 @@ use tuanji_engine::with_engine;
 pub async fn command(
     State(st): State<Shared>,
     caller: Caller,
-    Path((branch, year)): Path<(String, i32)>,
+    PathParams((branch, year)): PathParams<(String, i32)>,
     headers: HeaderMap,
     body: JsonBody<EvaluationCommand>,
 ) -> Response {
@@ -52,7 +53,7 @@ pub async fn command(
 pub async fn show(
     State(st): State<Shared>,
     caller: Caller,
-    Path((branch, year)): Path<(String, i32)>,
+    PathParams((branch, year)): PathParams<(String, i32)>,
 ) -> ApiResult<Json<EvaluationView>> {
     let v = api(with_engine!(&st.engine, e => async {
         e.authorise_org(&caller.actor, &branch, &super::orgs::READERS).await?;

@@ -1,5 +1,6 @@
 //! The organisation tree and quotas: `GET /api/v1/orgs/{org}/subtree`, `GET /api/v1/orgs/{org}/quotas/{year}`.
 
+use super::support::PathParams;
 use crate::extract::{api, Caller};
 use crate::problem::{ApiResult, Problem};
 use crate::Shared;
@@ -45,7 +46,7 @@ pub async fn list(
 pub async fn quota(
     State(st): State<Shared>,
     caller: Caller,
-    Path((org, year)): Path<(String, i32)>,
+    PathParams((org, year)): PathParams<(String, i32)>,
 ) -> ApiResult<Json<QuotaReport>> {
     let q = api(with_engine!(&st.engine, e => async {
         e.authorise_org(&caller.actor, &org, &READERS).await?;

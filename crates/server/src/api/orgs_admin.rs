@@ -27,6 +27,7 @@ const GRADUATION_MARKERS: [Role; 3] = [
 
 /// The `dry_run` flag of a file import.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DryRun {
     /// `true`: run every check and write nothing.

@@ -109,6 +109,7 @@ pub async fn list(State(st): State<Shared>, caller: Caller) -> ApiResult<Json<Ve
 /// A role binding: `role` over an organisation (`org`, its code) or, for `member`, over a member's own record
 /// (`member`: resident ID or development number). Exactly one of `org` and `member`.
 #[derive(Debug, Deserialize, ToSchema, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Binding {
     /// `system_admin`, `committee_admin`, `branch_secretary` (on a branch), `auditor` or `member`.

@@ -1,10 +1,11 @@
 //! Organisation relations and transfers (组织关系转接): `POST /api/v1/members/{member}/relation`,
 //! `GET /api/v1/orgs/{org}/transfers`.
 
+use super::support::Params;
 use crate::extract::{api, instance_command, Caller, JsonBody};
 use crate::problem::{ApiResult, Problem};
 use crate::Shared;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Json;
@@ -51,6 +52,7 @@ pub async fn command(
 
 /// Which transfers of a subtree to list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TransferFilter {
     /// Only transfers leaving the subtree.
@@ -77,7 +79,7 @@ pub async fn list_transfers(
     State(st): State<Shared>,
     caller: Caller,
     Path(org): Path<String>,
-    Query(f): Query<TransferFilter>,
+    Params(f): Params<TransferFilter>,
 ) -> ApiResult<Json<Vec<TransferView>>> {
     let roles = [
         Role::SystemAdmin,

@@ -2,10 +2,11 @@
 //! `POST|GET /api/v1/members/{member}/standing`, `GET /api/v1/members/{member}/dues`,
 //! `POST|GET /api/v1/members/{member}/party`, `GET /api/v1/orgs/{org}/party`.
 
+use super::support::Params;
 use crate::extract::{api, instance_command, Caller, JsonBody};
 use crate::problem::{ApiResult, Problem};
 use crate::Shared;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Json;
@@ -129,6 +130,7 @@ pub async fn party_show(
 
 /// Which recommendations of a branch to list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PartyFilter {
     /// Only recommendations in this state (`nominated`, `recommended`, …).
@@ -144,7 +146,7 @@ pub async fn party_list(
     State(st): State<Shared>,
     caller: Caller,
     Path(branch): Path<String>,
-    Query(f): Query<PartyFilter>,
+    Params(f): Params<PartyFilter>,
 ) -> ApiResult<Json<Vec<PartyView>>> {
     let v = api(with_engine!(&st.engine, e => async {
         e.authorise_org(&caller.actor, &branch, &super::orgs::READERS).await?;

@@ -33,6 +33,26 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
     }
 }
 
+/// Path parameters `T` (such as a year), refused with a 400 problem naming the parameter instead of axum's
+/// plain-text rejection.
+pub struct PathParams<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for PathParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| PathParams(v))
+            .map_err(|e| {
+                ApiError::bad_request(e.body_text().replace(
+                    "Invalid URL: Cannot parse",
+                    "bad path parameter: cannot parse",
+                ))
+            })
+    }
+}
+
 /// A CSV request body (`Content-Type: text/csv`, 415 otherwise; at most [`crate::BODY_LIMIT`] bytes, 413
 /// otherwise) kept as bytes: the engine detects the encoding (UTF-8 with or without BOM, GB18030/GBK).
 pub struct CsvBody {
