@@ -1236,7 +1236,8 @@ both_backends!(http_party_recommendation_story, |app| async move {
 // branch's member (404 as for nobody, nothing written; before, an incoming-side request opened the record);
 // (2) an evaluation command from outside the branch is 403 before the round's existence or state is disclosed;
 // (3) standing entries record their Idempotency-Key; (4) a bad year in the path is a 400 problem naming it;
-// (5) an unknown query parameter is a 400 problem; (6) the Bearer scheme is case-insensitive.
+// (5) an unknown query parameter is a 400 problem; (6) the Bearer scheme is case-insensitive; reads of standing and
+// evaluation rounds carry the instance's ETag.
 both_backends!(http_break_it_findings_are_closed, |app| async move {
     let app = app.with_school().await;
     let m = app.with_party_branch(10, 0).await;
@@ -1309,6 +1310,23 @@ both_backends!(http_break_it_findings_are_closed, |app| async move {
     assert_eq!(
         (last.workflow.as_str(), last.idempotency_key.as_deref()),
         ("standing", Some("life-1"))
+    );
+    // Reads carry the version `If-Match` names: the standing read's ETag is the command's ETag, and the round's
+    // is its version (recorded: 1).
+    let etag = r.header("etag").map(str::to_owned);
+    assert!(etag.is_some());
+    let read = srv
+        .get(&format!("/api/v1/members/{who}/standing"), &secretary)
+        .await;
+    assert_eq!(read.header("etag"), etag.as_deref());
+    assert_eq!(
+        read.body["version"].as_i64().map(|v| format!("\"{v}\"")),
+        etag
+    );
+    let read = srv.get(&round, &secretary).await;
+    assert_eq!(
+        (read.header("etag"), &read.body["version"]),
+        (Some("\"1\""), &json!(1))
     );
     // (4)
     for path in [

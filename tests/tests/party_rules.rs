@@ -178,6 +178,15 @@ both_backends!(pty_meeting_full_procedure_is_accepted, |app| async move {
         .await
         .expect("list");
     assert_eq!(listed.len(), 1);
+    // A state the workflow does not declare is a mistake, not an empty list.
+    match app.party_list(PARTY_BRANCH, Some("bogus")).await {
+        Err(tuanji_engine::EngineError::Input(m)) => assert_eq!(
+            m,
+            "no recommendation state `bogus`; the states are: nominated, branch_voted, publicised, recommended, \
+             accepted_by_party, declined, expired, cancelled"
+        ),
+        other => panic!("expected an input error, got {other:?}"),
+    }
     assert_eq!(app.verify_fault().await, None);
 });
 

@@ -1102,7 +1102,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         role: cli.role.clone(),
         ..Default::default()
     };
-    with_engine!(&engine, e => dispatch(e, &actor, cli.cmd, &cli.database_url).await)
+    let done = with_engine!(&engine, e => dispatch(e, &actor, cli.cmd, &cli.database_url).await);
+    // Closing checkpoints SQLite's write-ahead log: `tuanji.db` alone then holds everything.
+    engine.close().await;
+    done
 }
 
 /// `tuanji serve`: the HTTP API on `listen` until Ctrl-C or SIGTERM.
@@ -1135,9 +1138,11 @@ async fn serve(engine: AnyEngine, listen: std::net::SocketAddr) -> Result<(), Fa
         }
         eprintln!("stopping: finishing the requests in flight");
     };
-    tuanji_server::serve(engine, listener, shutdown)
+    let served = tuanji_server::serve(engine.clone(), listener, shutdown)
         .await
-        .map_err(|e| input(format!("the server failed: {e}")))
+        .map_err(|e| input(format!("the server failed: {e}")));
+    engine.close().await;
+    served
 }
 
 /// A whole number from an environment variable, if set.

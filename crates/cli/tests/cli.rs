@@ -427,6 +427,30 @@ fn reading_a_missing_sqlite_file_is_refused_and_creates_nothing() {
 }
 
 #[test]
+fn a_command_leaves_the_sqlite_file_whole_with_its_write_ahead_log_checkpointed() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = tmp.path().join("t.db");
+    let db = format!("sqlite://{}", path.display());
+    let csv = write(
+        tmp.path(),
+        "orgs.csv",
+        "code,name,kind,parent\nCYLC,共青团中央,central,\n",
+    );
+    ok(&db, &["org", "import", &csv]);
+    assert!(path.exists());
+    // Closing checkpoints the log: copying `t.db` alone copies everything.
+    let wal = tmp.path().join("t.db-wal");
+    assert!(
+        std::fs::metadata(&wal).map_or(true, |m| m.len() == 0),
+        "the write-ahead log is checkpointed"
+    );
+    let copy = tmp.path().join("copy.db");
+    std::fs::copy(&path, &copy).expect("copy");
+    let out = ok(&format!("sqlite://{}", copy.display()), &["org", "list"]);
+    assert!(out.contains("CYLC"), "{out}");
+}
+
+#[test]
 fn in_memory_urls_non_files_and_empty_workflow_dirs_are_refused() {
     for url in [
         "sqlite:",

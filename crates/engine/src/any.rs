@@ -47,6 +47,15 @@ impl AnyEngine {
         }
     }
 
+    /// Closes the database connections. For SQLite this checkpoints the write-ahead log into the database file
+    /// and removes `-wal`/`-shm` beside it, so the file alone is the whole database afterwards.
+    pub async fn close(&self) {
+        match self {
+            AnyEngine::Sqlite(e) => e.store().close().await,
+            AnyEngine::Postgres(e) => e.store().close().await,
+        }
+    }
+
     /// Fixes "today" for every command (tests, the demo).
     pub fn with_today(self, today: tuanji_domain::Date) -> Self {
         match self {

@@ -126,6 +126,8 @@ pub struct GradeView {
 pub struct EvaluationView {
     /// Round (instance) id.
     pub id: Uuid,
+    /// The round's version (the value `If-Match` names).
+    pub version: i64,
     /// Branch code.
     pub branch: String,
     /// Evaluation year.
@@ -587,6 +589,7 @@ impl<S: Store> Engine<S> {
             .collect();
         Ok(EvaluationView {
             id: row.id,
+            version: row.version,
             branch: b.code.clone(),
             year: row.year,
             state: row.state.clone(),

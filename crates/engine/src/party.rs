@@ -145,6 +145,8 @@ impl PartyCommand {
 pub struct PartyView {
     /// Instance id.
     pub id: Uuid,
+    /// Instance version (the value `If-Match` names).
+    pub version: i64,
     /// Masked resident ID.
     pub member: String,
     /// The branch (code) that nominated the member.
@@ -694,6 +696,7 @@ impl<S: Store> Engine<S> {
             .unwrap_or_default();
         Ok(PartyView {
             id: inst.id,
+            version: inst.version,
             member,
             branch: d.branch.clone(),
             state: inst.state.clone(),
@@ -722,12 +725,27 @@ impl<S: Store> Engine<S> {
 
     /// The recommendations of a branch, oldest first, optionally only those in `state` (`tuanji party list`).
     ///
-    /// Errors: [`EngineError::Input`] for an unknown branch.
+    /// Errors: [`EngineError::Input`] for an unknown branch or a state the workflow does not declare.
     pub async fn party_list(
         &self,
         branch: &str,
         state: Option<&str>,
     ) -> EngineResult<Vec<PartyView>> {
+        if let Some(s) = state {
+            let (def, _) = self.party_def()?;
+            if s == NEW || def.state(s).is_none() {
+                let names: Vec<&str> = def
+                    .states
+                    .iter()
+                    .map(|d| d.name.as_str())
+                    .filter(|n| *n != NEW)
+                    .collect();
+                return Err(EngineError::Input(format!(
+                    "no recommendation state `{s}`; the states are: {}",
+                    names.join(", ")
+                )));
+            }
+        }
         let mut tx = self.store().begin_read().await?;
         let b = self.branch_by_code(&mut tx, branch.trim()).await?;
         let mut out = Vec::new();

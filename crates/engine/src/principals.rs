@@ -279,10 +279,18 @@ fn verify_secret(secret: &[u8; 32], phc: &str) -> bool {
 
 /// Runs CPU-bound hashing off the async workers.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> EngineResult<T> {
+    let _permit = HASHING
+        .acquire()
+        .await
+        .map_err(|e| EngineError::Unavailable(format!("token hashing failed: {e}")))?;
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| EngineError::Unavailable(format!("token hashing failed: {e}")))
 }
+
+/// At most this many argon2 computations run at once. Each holds argon2id's memory cost (19 MiB) while it runs:
+/// sixteen clients presenting new (or bad) tokens at the same moment held 300 MiB; the rest now wait their turn.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 /// A PHC string of a secret nobody holds, so that an unknown token costs one argon2 verification like a
 /// known one (its timing does not tell whether the token id exists).

@@ -277,6 +277,8 @@ pub struct StandingView {
     pub state: String,
     /// The standing instance, once opened.
     pub instance: Option<Uuid>,
+    /// The standing instance's version (the value `If-Match` names), once opened.
+    pub version: Option<i64>,
     /// Birth month (`"2009-03"`): the day is not shown, as the masked resident ID's hidden digits are the
     /// birth date.
     pub birth_month: YearMonth,
@@ -1253,7 +1255,8 @@ impl<S: Store> Engine<S> {
         Ok(StandingView {
             member: who,
             state,
-            instance: inst.map(|i| i.id),
+            instance: inst.as_ref().map(|i| i.id),
+            version: inst.as_ref().map(|i| i.version),
             birth_month: YearMonth::of(person.birth_date),
             membership_date: m.membership_date,
             probation_until: data.probation_until,

@@ -439,6 +439,15 @@ fn replayed(status: u16, body: String) -> Response {
     r
 }
 
+/// A read's JSON body with the `ETag` of the instance it shows (its version, the value `If-Match` names), if any.
+pub fn with_etag<T: Serialize>(body: T, version: Option<i64>) -> Response {
+    let mut r = Json(body).into_response();
+    if let Some(v) = version.and_then(|v| HeaderValue::from_str(&format!("\"{v}\"")).ok()) {
+        r.headers_mut().insert(header::ETAG, v);
+    }
+    r
+}
+
 /// `EngineResult` to `ApiResult`.
 pub fn api<T>(r: EngineResult<T>) -> ApiResult<T> {
     r.map_err(ApiError::from)

@@ -65,10 +65,19 @@ impl SqliteStore {
         Ok(SqliteStore { writer, reader })
     }
 
-    /// Closes both pools.
+    /// Checkpoints the write-ahead log into the database file (`PRAGMA wal_checkpoint(TRUNCATE)`: the `-wal` file
+    /// is left empty, if it is left at all), then closes both pools. Afterwards the file alone is the whole
+    /// database. A failed checkpoint is logged, not returned: the log is still there and SQLite replays it on the
+    /// next open.
     pub async fn close(&self) {
-        self.writer.close().await;
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.writer)
+            .await
+        {
+            tracing::warn!(error = %e, "checkpoint of the SQLite write-ahead log at close failed");
+        }
         self.reader.close().await;
+        self.writer.close().await;
     }
 }
 

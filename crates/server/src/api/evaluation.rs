@@ -1,13 +1,12 @@
 //! Annual evaluation (团员教育评议) of a branch: `POST|GET /api/v1/orgs/{org}/evaluations/{year}`.
 
 use super::support::PathParams;
-use crate::extract::{api, instance_command, Caller, JsonBody};
+use crate::extract::{api, instance_command, with_etag, Caller, JsonBody};
 use crate::problem::{ApiResult, Problem};
 use crate::Shared;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::Json;
 use tuanji_engine::evaluation::{EvaluationCommand, EvaluationView};
 use tuanji_engine::with_engine;
 
@@ -48,16 +47,17 @@ pub async fn command(
 /// `member`) over the branch.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/evaluations/{year}", tag = "evaluation",
     params(("org" = String, Path, description = "branch code"), ("year" = i32, Path, description = "the year evaluated")),
-    responses((status = 200, description = "the round (EvaluationView)", body = Object),
+    responses((status = 200, description = "the round (EvaluationView); ETag: its version", body = Object),
               (status = "4XX", description = "refused", body = Problem, content_type = "application/problem+json")))]
 pub async fn show(
     State(st): State<Shared>,
     caller: Caller,
     PathParams((branch, year)): PathParams<(String, i32)>,
-) -> ApiResult<Json<EvaluationView>> {
-    let v = api(with_engine!(&st.engine, e => async {
+) -> ApiResult<Response> {
+    let v: EvaluationView = api(with_engine!(&st.engine, e => async {
         e.authorise_org(&caller.actor, &branch, &super::orgs::READERS).await?;
         e.evaluation_show(&branch, year).await
     }.await))?;
-    Ok(Json(v))
+    let etag = Some(v.version);
+    Ok(with_etag(v, etag))
 }

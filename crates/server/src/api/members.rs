@@ -1,12 +1,10 @@
 //! One person's record: `GET /api/v1/members/{member}`.
 
-use crate::extract::{api, Caller};
+use crate::extract::{api, with_etag, Caller};
 use crate::problem::{ApiResult, Problem};
 use crate::Shared;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue};
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::response::Response;
 use tuanji_engine::with_engine;
 
 /// A person's record (applicant or member): masked resident ID, branch, membership, the latest admission and the
@@ -26,9 +24,5 @@ pub async fn show(
         e.member_view(&member).await
     }.await))?;
     let etag = view.admission.as_ref().map(|a| a.version);
-    let mut r = Json(view).into_response();
-    if let Some(v) = etag.and_then(|v| HeaderValue::from_str(&format!("\"{v}\"")).ok()) {
-        r.headers_mut().insert(header::ETAG, v);
-    }
-    Ok(r)
+    Ok(with_etag(view, etag))
 }

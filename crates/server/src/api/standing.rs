@@ -3,7 +3,7 @@
 //! `POST|GET /api/v1/members/{member}/party`, `GET /api/v1/orgs/{org}/party`.
 
 use super::support::Params;
-use crate::extract::{api, instance_command, Caller, JsonBody};
+use crate::extract::{api, instance_command, with_etag, Caller, JsonBody};
 use crate::problem::{ApiResult, Problem};
 use crate::Shared;
 use axum::extract::{Path, State};
@@ -55,18 +55,19 @@ pub async fn command(
 /// member and to bindings over their branch; anyone else gets 404.
 #[utoipa::path(get, path = "/api/v1/members/{member}/standing", tag = "standing",
     params(("member" = String, Path, description = "resident ID or development number")),
-    responses((status = 200, description = "the standing (StandingView)", body = Object),
+    responses((status = 200, description = "the standing (StandingView); ETag: the standing instance's version", body = Object),
               (status = "4XX", description = "refused", body = Problem, content_type = "application/problem+json")))]
 pub async fn show(
     State(st): State<Shared>,
     caller: Caller,
     Path(member): Path<String>,
-) -> ApiResult<Json<StandingView>> {
-    let v = api(with_engine!(&st.engine, e => async {
+) -> ApiResult<Response> {
+    let v: StandingView = api(with_engine!(&st.engine, e => async {
         e.gate_person(&caller.actor, &member).await?;
         e.standing_show(&member).await
     }.await))?;
-    Ok(Json(v))
+    let etag = v.version;
+    Ok(with_etag(v, etag))
 }
 
 /// A member's dues (团费) today: months paid and arrears in months and yuan (DUE_STUDENT). Recording a payment is
@@ -114,18 +115,20 @@ pub async fn party(
 /// A member's Party recommendations, oldest first.
 #[utoipa::path(get, path = "/api/v1/members/{member}/party", tag = "party",
     params(("member" = String, Path, description = "resident ID or development number")),
-    responses((status = 200, description = "the recommendations (PartyView)", body = Object),
+    responses((status = 200, description = "the recommendations (PartyView); ETag: the latest one's version", body = Object),
               (status = "4XX", description = "refused", body = Problem, content_type = "application/problem+json")))]
 pub async fn party_show(
     State(st): State<Shared>,
     caller: Caller,
     Path(member): Path<String>,
-) -> ApiResult<Json<Vec<PartyView>>> {
-    let v = api(with_engine!(&st.engine, e => async {
+) -> ApiResult<Response> {
+    let v: Vec<PartyView> = api(with_engine!(&st.engine, e => async {
         e.gate_person(&caller.actor, &member).await?;
         e.party_show(&member).await
     }.await))?;
-    Ok(Json(v))
+    // The latest recommendation is the one commands act on.
+    let etag = v.last().map(|p| p.version);
+    Ok(with_etag(v, etag))
 }
 
 /// Which recommendations of a branch to list.
