@@ -1237,7 +1237,7 @@ both_backends!(http_party_recommendation_story, |app| async move {
 // (2) an evaluation command from outside the branch is 403 before the round's existence or state is disclosed;
 // (3) standing entries record their Idempotency-Key; (4) a bad year in the path is a 400 problem naming it;
 // (5) an unknown query parameter is a 400 problem; (6) the Bearer scheme is case-insensitive; reads of standing and
-// evaluation rounds carry the instance's ETag.
+// evaluation rounds carry the instance's ETag; (7) ID_UNIQUE does not say where an outsider's applicant is registered.
 both_backends!(http_break_it_findings_are_closed, |app| async move {
     let app = app.with_school().await;
     let m = app.with_party_branch(10, 0).await;
@@ -1368,5 +1368,23 @@ both_backends!(http_break_it_findings_are_closed, |app| async move {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    // (7) ID_UNIQUE tells an outsider that the ID is taken, not where, in what state or since when.
+    let application = json!({
+        "branch": NON_GRADUATING, "resident_id": who, "name": "李明",
+        "ethnicity": "汉族", "class": "高一(2)班", "date": "2026-03-02"
+    });
+    let r = srv
+        .post("/api/v1/applications", &outsider, &application)
+        .await;
+    assert_eq!(
+        (r.status, r.rule(), &r.body["detail"]),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("ID_UNIQUE"),
+            &json!("ID_UNIQUE: this person is already registered at another organisation (outside the caller's organisations); start a transfer instead of a new record")
+        ),
+        "{}",
+        r.text
+    );
     assert_eq!(app.log(None).await.len(), after_round + 1);
 });

@@ -351,6 +351,33 @@ pub(crate) async fn holder<T: StoreTx>(tx: &mut T, branch_id: Uuid) -> EngineRes
     })
 }
 
+/// Where a person is already registered, as `actor` may learn it (ID_UNIQUE): the organisation and `detail`
+/// for the trusted CLI or a caller whose grants cover that organisation; otherwise only "another organisation",
+/// so that an API caller learns that the ID is taken but not where, in what state or since when.
+pub(crate) async fn held_by_for<T: StoreTx>(
+    tx: &mut T,
+    actor: &Actor,
+    org_id: Uuid,
+    detail: &str,
+) -> EngineResult<String> {
+    let disclosed = match (&actor.grants, tx.org_by_id(org_id).await?) {
+        (None, _) => true,
+        (Some(_), Some(o)) => crate::access::may_read(
+            actor,
+            crate::access::Scope {
+                org_path: &o.path,
+                person: None,
+            },
+        ),
+        (Some(_), None) => false,
+    };
+    Ok(if disclosed {
+        format!("{}{detail}", holder(tx, org_id).await?)
+    } else {
+        "another organisation (outside the caller's organisations)".to_owned()
+    })
+}
+
 impl<S: Store> Engine<S> {
     /// Receives an application: creates (or reuses, after an earlier rejected or withdrawn application) the
     /// person and a new admission instance in state `applicant`.
@@ -410,16 +437,15 @@ impl<S: Store> Engine<S> {
         if let Some(p) = &existing {
             if let Some(m) = tx.member(p.id).await? {
                 if m.standing != "annulled" {
-                    let at = holder(tx, m.branch_id).await?;
-                    held_elsewhere = Some(format!("{at} as a member since {}", m.membership_date));
+                    let detail = format!(" as a member since {}", m.membership_date);
+                    held_elsewhere = Some(held_by_for(tx, actor, m.branch_id, &detail).await?);
                 }
             }
             if held_elsewhere.is_none() {
                 if let Some(i) = tx.latest_instance(p.id, "admission").await? {
                     if !matches!(i.state.as_str(), "rejected" | "withdrawn" | "annulled") {
-                        let at = holder(tx, i.branch_id).await?;
-                        held_elsewhere =
-                            Some(format!("{at} as an applicant in state `{}`", i.state));
+                        let detail = format!(" as an applicant in state `{}`", i.state);
+                        held_elsewhere = Some(held_by_for(tx, actor, i.branch_id, &detail).await?);
                     }
                 }
             }

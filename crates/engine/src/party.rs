@@ -627,9 +627,9 @@ impl<S: Store> Engine<S> {
     }
 
     /// Ends the member's open Party recommendation (nominated, voted, publicised or recommended) with `cancel`,
-    /// effective on `date` (or on the nomination, if later) with `reason`, inside the caller's transaction: the
-    /// member was put on probation or left the League, so it no longer counts against the branch's share
-    /// (PTY_SHARE). The member's standing is the caller's (it is changing in the same transaction). Returns the
+    /// effective on `date` (or on the recommendation's last step, if later) with `reason`, inside the caller's
+    /// transaction: the member was put on probation or left the League, so it no longer counts against the
+    /// branch's share (PTY_SHARE). The member's standing is the caller's (it is changing in the same transaction). Returns the
     /// cancelled instance and the seq of its log entry; `None` without an open recommendation.
     ///
     /// Errors: WF_NOT_ALLOWED when the actor's role may not cancel; [`EngineError::Store`].
@@ -653,7 +653,7 @@ impl<S: Store> Engine<S> {
         let role = self
             .role_on(tx, actor, t, def, live.branch.id, Some(live.person.id))
             .await?;
-        let date = live.data.nominated_on.map_or(date, |n| date.max(n));
+        let date = live.data.last_step_on().map_or(date, |l| date.max(l));
         let step = PartyStep::Cancel {
             date,
             reason: check_text("reason", reason, 500)?,

@@ -2,7 +2,7 @@
 //! members) for one branch, in one transaction. One bad row means nothing is imported, and every bad row is
 //! reported with its line number, column and rule code.
 
-use crate::admission::{check_name, codes_of, holder, to_json, Application};
+use crate::admission::{check_name, codes_of, held_by_for, holder, to_json, Application};
 use crate::{Actor, Engine, EngineError, EngineResult};
 use serde::Serialize;
 use tuanji_domain::{add_months, age_on, Date, RuleCode, RuleViolation};
@@ -158,7 +158,7 @@ impl<S: Store> Engine<S> {
         }
         if let Some(p) = tx.person_by_resident_id(rid.as_str()).await? {
             let at = match tx.member(p.id).await? {
-                Some(m) => holder(tx, m.branch_id).await?,
+                Some(m) => held_by_for(tx, actor, m.branch_id, "").await?,
                 None => "an admission on record".to_owned(),
             };
             return Err(RuleViolation::new(
