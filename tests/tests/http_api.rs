@@ -1024,7 +1024,7 @@ both_backends!(http_bad_requests_get_precise_problems, |app| async move {
         (s, detail.as_str()),
         (
             StatusCode::UNPROCESSABLE_ENTITY,
-            "`date`: 2026-02-30 is not a calendar date (YYYY-MM-DD, China Standard Time)"
+            "`date`: 2026-02-30 is not a calendar date written YYYY-MM-DD (China Standard Time)"
         )
     );
     let (s, _, detail) = problem(

@@ -96,7 +96,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
         }
         let (bytes, sha256) = read_body(req, state).await?;
         let value = match Json::<T>::from_bytes(&bytes) {
-            Ok(Json(v)) => v,
+            Ok(Json(v)) => {
+                // chrono also reads `+2026-11-23` and `2026-1-5` as dates: only YYYY-MM-DD is accepted.
+                let loose = serde_json::from_slice::<serde_json::Value>(&bytes)
+                    .ok()
+                    .and_then(|v| bad_date(&v, ""));
+                if let Some(detail) = loose {
+                    return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, detail));
+                }
+                v
+            }
             Err(JsonRejection::JsonDataError(e)) => {
                 let detail = serde_json::from_slice::<serde_json::Value>(&bytes)
                     .ok()
@@ -159,12 +168,13 @@ pub fn request_sha256(method: &str, path_and_query: &str, body_sha256: &[u8; 32]
     h.finalize().into()
 }
 
-/// The first field of a body (at any depth) whose text has the shape of a date (`YYYY-MM-DD`) but is not a calendar
-/// date, named by its JSON path: serde's own message for it ("input is out of range") names no field.
+/// The first field of a body (at any depth) whose text has the shape of a date but is not a calendar date written
+/// `YYYY-MM-DD` (`2026-02-30`, `2026-1-5`, `+2026-11-23`, `2026-11-23 `), named by its JSON path: serde's own message
+/// for it ("input is out of range") names no field, and chrono accepts the loose forms.
 fn bad_date(v: &serde_json::Value, path: &str) -> Option<String> {
     match v {
         serde_json::Value::String(t) => {
-            let shaped = t.len() == 10
+            let strict = t.len() == 10
                 && t.bytes().enumerate().all(|(i, b)| {
                     if i == 4 || i == 7 {
                         b == b'-'
@@ -172,8 +182,25 @@ fn bad_date(v: &serde_json::Value, path: &str) -> Option<String> {
                         b.is_ascii_digit()
                     }
                 });
-            (shaped && chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").is_err()).then(|| {
-                format!("`{path}`: {t} is not a calendar date (YYYY-MM-DD, China Standard Time)")
+            // Sign, 1–6 digits, `-`, 1–2 digits, `-`, 1–2 digits, surrounding spaces: what a date was meant to be.
+            let core = t.trim().trim_start_matches(['+', '-']);
+            let parts: Vec<&str> = core.split('-').collect();
+            let date_like = parts.len() == 3
+                && parts
+                    .iter()
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                && parts[0].len() <= 6
+                && parts[1].len() <= 2
+                && parts[2].len() <= 2;
+            let bad = if strict {
+                chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").is_err()
+            } else {
+                date_like
+            };
+            bad.then(|| {
+                format!(
+                    "`{path}`: {t} is not a calendar date written YYYY-MM-DD (China Standard Time)"
+                )
             })
         }
         serde_json::Value::Object(m) => m.iter().find_map(|(k, x)| {
@@ -456,6 +483,37 @@ pub fn api<T>(r: EngineResult<T>) -> ApiResult<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bad_date_names_the_field_of_impossible_and_loose_dates() {
+        let body =
+            |d: &str| serde_json::json!({"command": "record_life", "note": "2026", "date": d});
+        for d in [
+            "2026-02-30",
+            "2026-1-5",
+            "+2026-11-23",
+            "2026-11-23 ",
+            "20261-11-23",
+        ] {
+            assert_eq!(
+                bad_date(&body(d), ""),
+                Some(format!(
+                    "`date`: {d} is not a calendar date written YYYY-MM-DD (China Standard Time)"
+                )),
+                "{d}"
+            );
+        }
+        for fine in ["2026-11-23", "2024-02-29"] {
+            assert_eq!(bad_date(&body(fine), ""), None, "{fine}");
+        }
+        // Text that is not date-shaped is left alone, at any depth.
+        let v = serde_json::json!({"grades": [["110105200801011234", "qualified"]], "summary": "2026年11月"});
+        assert_eq!(bad_date(&v, ""), None);
+        assert_eq!(
+            bad_date(&serde_json::json!({"m": {"d": ["2026-13-01"]}}), ""),
+            Some("`m.d[0]`: 2026-13-01 is not a calendar date written YYYY-MM-DD (China Standard Time)".to_owned())
+        );
+    }
 
     #[test]
     fn request_hash_differs_by_method_path_query_and_body() {
