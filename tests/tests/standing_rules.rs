@@ -573,6 +573,71 @@ both_backends!(
     }
 );
 
+// An organisation has one secretary at a time: a second is refused, naming the holder masked, and nothing is
+// written; once the first post ends the second may take it. Committee members may be many.
+both_backends!(
+    std_age_out_posts_one_secretary_per_organisation,
+    |app| async move {
+        let app = app.with_school().await;
+        let [first, second] = [
+            app.members(NON_GRADUATING).good[0].clone(),
+            app.members(NON_GRADUATING).good[1].clone(),
+        ];
+        let assign = |post, date| S::AssignPost {
+            date,
+            post,
+            org: NON_GRADUATING.into(),
+        };
+        expect_ok(
+            app.standing(&first, None, &assign(PostKind::Secretary, d(2026, 11, 20)))
+                .await,
+            "first secretary",
+        );
+        let before = log_len(&app, &second).await;
+        match app
+            .standing(&second, None, &assign(PostKind::Secretary, d(2026, 11, 21)))
+            .await
+        {
+            Err(tuanji_engine::EngineError::Input(m)) => assert_eq!(
+                m,
+                format!(
+                    "高一(2)班团支部 (S001-G1) already has a secretary ({}); end that post first",
+                    tuanji_domain::mask_id_like(&first)
+                )
+            ),
+            other => panic!("expected the input refusal, got {other:?}"),
+        }
+        assert_eq!(log_len(&app, &second).await, before);
+        expect_ok(
+            app.standing(
+                &second,
+                None,
+                &assign(PostKind::CommitteeMember, d(2026, 11, 21)),
+            )
+            .await,
+            "a committee member besides",
+        );
+        expect_ok(
+            app.standing(
+                &first,
+                None,
+                &S::EndPost {
+                    date: d(2026, 11, 25),
+                    post: PostKind::Secretary,
+                    org: NON_GRADUATING.into(),
+                },
+            )
+            .await,
+            "handed over",
+        );
+        expect_ok(
+            app.standing(&second, None, &assign(PostKind::Secretary, d(2026, 11, 25)))
+                .await,
+            "the second secretary",
+        );
+    }
+);
+
 both_backends!(
     std_age_out_keeps_a_post_holder_until_the_post_ends,
     |app| async move {

@@ -152,7 +152,8 @@ pub enum StandingCommand {
         /// What (1–500 characters).
         note: String,
     },
-    /// A League post taken (团内职务): the holder is not aged out at 28 (STD_AGE_OUT).
+    /// A League post taken (团内职务): the holder is not aged out at 28 (STD_AGE_OUT). An organisation has one
+    /// secretary at a time: assigning a second is refused (input) until the first post ends.
     AssignPost {
         /// First day.
         date: Date,
@@ -1013,6 +1014,20 @@ impl<S: Store> Engine<S> {
                         RuleViolation::new(RuleCode::StdAgeOut, m).into()
                     })
                     .await?;
+                // One secretary per organisation: the post is handed over, not doubled.
+                if *post == PostKind::Secretary {
+                    let holders = tx.post_holders(post_name(*post), o.id).await?;
+                    if let Some(h) = holders.iter().find(|h| **h != live.person.id) {
+                        let who = match tx.person(*h).await? {
+                            Some(p) => masked(&p.resident_id),
+                            None => h.to_string(),
+                        };
+                        return Err(EngineError::Input(format!(
+                            "{} ({}) already has a secretary ({who}); end that post first",
+                            o.name, o.code
+                        )));
+                    }
+                }
                 let step = StandingStep::AssignPost {
                     date: *date,
                     post: *post,

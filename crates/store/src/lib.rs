@@ -850,6 +850,12 @@ pub trait StoreTx: Send {
         org_id: Uuid,
         from: NaiveDate,
     ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Who holds `post` at `org_id` now (rows without an end), by person id.
+    fn post_holders(
+        &mut self,
+        post: &str,
+        org_id: Uuid,
+    ) -> impl Future<Output = StoreResult<Vec<Uuid>>> + Send;
     /// Ends the held post (`held_until` set on the row without an end).
     fn end_post(
         &mut self,

@@ -624,6 +624,22 @@ macro_rules! sql_tx_impl {
                 Ok(())
             }
 
+            async fn post_holders(
+                &mut self,
+                post: &str,
+                org_id: $crate::__Uuid,
+            ) -> $crate::StoreResult<Vec<$crate::__Uuid>> {
+                let rows: Vec<($crate::__Uuid,)> = $crate::sqlx::query_as(
+                    "SELECT person_id FROM member_posts \
+                     WHERE post = $1 AND org_id = $2 AND held_until IS NULL ORDER BY held_from",
+                )
+                .bind(post)
+                .bind(org_id)
+                .fetch_all(&mut *self.0)
+                .await?;
+                Ok(rows.into_iter().map(|r| r.0).collect())
+            }
+
             async fn end_post(
                 &mut self,
                 person_id: $crate::__Uuid,
