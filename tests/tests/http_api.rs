@@ -1278,6 +1278,21 @@ both_backends!(http_break_it_findings_are_closed, |app| async move {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let after_round = app.log(None).await.len();
     assert_eq!(after_round, before + 1);
+    // The round's command response carries its new version as ETag.
+    assert_eq!(r.header("etag"), Some("\"1\""));
+    // A committee of another school naming itself as the approver learns nothing either.
+    let other_committee = app.token(Role::CommitteeAdmin, OTHER_SCHOOL).await;
+    let approve = json!({"command": "approve", "date": "2026-01-10", "org": OTHER_SCHOOL});
+    let r = srv.post(&round, &other_committee, &approve).await;
+    assert_eq!(
+        (r.status, &r.body["detail"]),
+        (
+            StatusCode::FORBIDDEN,
+            &json!(format!("`approve` on the rounds of 青年教师团支部 ({PARTY_BRANCH}) needs a binding over that branch"))
+        ),
+        "{}",
+        r.text
+    );
     for body in [
         record.clone(),
         json!({"command": "close", "date": "2026-11-02"}),
@@ -1287,7 +1302,7 @@ both_backends!(http_break_it_findings_are_closed, |app| async move {
         assert_eq!(
             r.body["detail"],
             json!(format!(
-                "`{}` needs one of the roles branch_secretary, committee_admin over this organisation; the caller holds none of them here",
+                "`{}` on the rounds of 青年教师团支部 ({PARTY_BRANCH}) needs a binding over that branch",
                 body["command"].as_str().expect("command")
             )),
             "{}",
@@ -1329,6 +1344,20 @@ both_backends!(http_break_it_findings_are_closed, |app| async move {
         (Some("\"1\""), &json!(1))
     );
     // (4)
+    for path in [
+        format!("/api/v1/orgs/{SCHOOL}/quotas/-1"),
+        format!("/api/v1/orgs/{PARTY_BRANCH}/evaluations/100000"),
+    ] {
+        let r = srv.get(&path, &secretary).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(
+            r.body["detail"].as_str().is_some_and(
+                |d| d.starts_with("path parameter `year` must be a year from 1949 to 9999")
+            ),
+            "{}",
+            r.text
+        );
+    }
     for path in [
         format!("/api/v1/orgs/{SCHOOL}/quotas/abc"),
         format!("/api/v1/orgs/{PARTY_BRANCH}/evaluations/xyz"),

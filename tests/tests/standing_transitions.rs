@@ -1861,6 +1861,39 @@ both_backends!(
     }
 );
 
+// Given a member nominated for the Party (the recommendation open, standing still `member`), when the standing
+// command join-party is given, then it is refused and nothing is written: the recommendation would stay open and
+// keep counting against the branch's share (PTY_SHARE).
+both_backends!(
+    standing_member_join_party_refused_while_nominated,
+    |app| async move {
+        let app = app.with_school().await;
+        let m = party_branch(&app, None).await;
+        round(&app, &m, 2025, None).await;
+        let who = m[0].clone();
+        expect_ok(
+            app.party(&who, None, &up_to_publicity(2026)[0]).await,
+            "nominate",
+        );
+        let before = given(&app, &who, "member").await;
+        let r = app
+            .standing(
+                &who,
+                None,
+                &S::JoinParty {
+                    date: d(2026, 11, 3),
+                    party_org: PARTY_ORG.into(),
+                },
+            )
+            .await;
+        assert!(
+            matches!(&r, Err(tuanji_engine::EngineError::Input(m)) if m.starts_with("the member holds a Party recommendation")),
+            "{r:?}"
+        );
+        assert_eq!(app.log(Some(&who)).await.len(), before);
+    }
+);
+
 // ====================================================================== records
 
 /// Given `who` in `state`, when the branch records 0.40 yuan paid on 2026-11-30 for 2026-11 and 2026-12,

@@ -250,6 +250,21 @@ impl<S: Store> Engine<S> {
         // An API caller without any role the command allows over the acting organisation learns nothing about
         // the round (whether it exists, its state): refused before they are read.
         if actor.grants.is_some() {
+            // The caller must reach the branch itself, whatever organisation the command names.
+            if !crate::access::may_read(
+                actor,
+                crate::access::Scope {
+                    org_path: &b.path,
+                    person: None,
+                },
+            ) {
+                return Err(EngineError::Forbidden(format!(
+                    "`{}` on the rounds of {} ({}) needs a binding over that branch",
+                    cmd.command(),
+                    b.name,
+                    b.code
+                )));
+            }
             let mut roles: Vec<String> = def
                 .transitions
                 .iter()

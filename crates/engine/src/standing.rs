@@ -123,8 +123,8 @@ pub enum StandingCommand {
         recorded_by: String,
     },
     /// Admitted to the Party (预备党员); League membership continues until 28 (STD_AGE_OUT). Refused (input) for a
-    /// member holding a Party recommendation (`party accept` records it) and for a date before the member's current
-    /// standing began.
+    /// member with an open Party recommendation, in any of its states (`party accept` records it), and for a date
+    /// before the member's current standing began.
     JoinParty {
         /// Date of admission to the Party.
         date: Date,
@@ -966,7 +966,17 @@ impl<S: Store> Engine<S> {
                 }
             }
             StandingCommand::JoinParty { date, party_org } => {
-                if live.state == "recommended_for_party" {
+                let open_recommendation = match tx
+                    .latest_instance(live.person.id, "party_recommendation")
+                    .await?
+                {
+                    Some(i) => matches!(
+                        i.state.as_str(),
+                        "nominated" | "branch_voted" | "publicised" | "recommended"
+                    ),
+                    None => false,
+                };
+                if live.state == "recommended_for_party" || open_recommendation {
                     return Err(EngineError::Input(
                         "the member holds a Party recommendation: record the Party's acceptance with `party accept`, \
                          which also records the Party membership and closes the recommendation"

@@ -547,7 +547,11 @@ pub fn parse_org_csv(bytes: &[u8]) -> Result<Vec<OrgCsvRow>, Vec<RowError>> {
                         ),
                     );
                     None
-                } else if name.chars().any(char::is_control) {
+                } else if name.chars().any(|c| {
+                    // Control characters, and the invisible ones that reorder or break a line on a terminal.
+                    c.is_control()
+                        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+                }) {
                     err(
                         Some("name"),
                         format!("{} contains a control character", label("name")),
@@ -1135,17 +1139,25 @@ mod tests {
 
     #[test]
     fn org_csv_refuses_control_characters_in_a_name() {
-        let text = "code,name,kind,parent\nX2,\"a\u{0}b\u{1b}[31mred\",branch,S01\n";
-        let errors = parse_org_csv(text.as_bytes()).expect_err("a control character");
-        assert_eq!(
-            errors,
-            vec![RowError::new(
-                2,
-                Some("name"),
-                None,
-                "name contains a control character"
-            )]
-        );
+        for name in [
+            "a\u{0}b\u{1b}[31mred",
+            "a\u{202E}b",
+            "a\u{2028}b",
+            "\u{FEFF}x",
+        ] {
+            let text = format!("code,name,kind,parent\nX2,\"{name}\",branch,S01\n");
+            let errors = parse_org_csv(text.as_bytes()).expect_err("a control character");
+            assert_eq!(
+                errors,
+                vec![RowError::new(
+                    2,
+                    Some("name"),
+                    None,
+                    "name contains a control character"
+                )],
+                "{name:?}"
+            );
+        }
     }
 
     #[test]

@@ -377,8 +377,7 @@ where
 }
 
 /// Runs an engine command on one workflow instance through [`command`] and answers 200 with its outcome; the
-/// `ETag` is the version of `reference`'s latest `workflow` instance afterwards (none without a reference, as for
-/// an evaluation round, which is named by branch and year).
+/// `ETag` is the version of `reference`'s latest `workflow` instance afterwards (none without a reference).
 pub async fn instance_command<T, F, Fut>(
     st: &Shared,
     caller: &Caller,

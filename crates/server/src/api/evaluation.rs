@@ -1,12 +1,12 @@
 //! Annual evaluation (团员教育评议) of a branch: `POST|GET /api/v1/orgs/{org}/evaluations/{year}`.
 
-use super::support::PathParams;
-use crate::extract::{api, instance_command, with_etag, Caller, JsonBody};
+use super::support::{year_param, PathParams};
+use crate::extract::{api, with_etag, Caller, Done, JsonBody};
 use crate::problem::{ApiResult, Problem};
 use crate::Shared;
 use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use tuanji_engine::evaluation::{EvaluationCommand, EvaluationView};
 use tuanji_engine::with_engine;
 
@@ -19,7 +19,7 @@ use tuanji_engine::with_engine;
     params(("org" = String, Path, description = "branch code"), ("year" = i32, Path, description = "the year evaluated"),
            ("If-Match" = Option<String>, Header, description = "the round's version"),
            ("Idempotency-Key" = Option<String>, Header, description = "1–200 printable ASCII characters")),
-    responses((status = 200, description = "what the command did (EvaluationOutcome)", body = Object),
+    responses((status = 200, description = "what the command did (EvaluationOutcome); ETag: the round's new version", body = Object),
               (status = "4XX", description = "refused", body = Problem, content_type = "application/problem+json")))]
 pub async fn command(
     State(st): State<Shared>,
@@ -28,16 +28,27 @@ pub async fn command(
     headers: HeaderMap,
     body: JsonBody<EvaluationCommand>,
 ) -> Response {
+    let year = match year_param(year) {
+        Ok(y) => y,
+        Err(e) => return e.into_response(),
+    };
     let (cmd, engine) = (body.value, st.clone());
-    instance_command(
+    crate::extract::command(
         &st,
         &caller,
         &headers,
         body.sha256,
         "evaluation",
-        None,
         |actor| async move {
-            with_engine!(&engine.engine, e => e.evaluation(&actor, &branch, year, &cmd).await)
+            let out = api(
+                with_engine!(&engine.engine, e => e.evaluation(&actor, &branch, year, &cmd).await),
+            )?;
+            let version = Some(out.round.version);
+            Ok(Done {
+                status: StatusCode::OK,
+                body: out,
+                version,
+            })
         },
     )
     .await
@@ -54,6 +65,7 @@ pub async fn show(
     caller: Caller,
     PathParams((branch, year)): PathParams<(String, i32)>,
 ) -> ApiResult<Response> {
+    let year = year_param(year)?;
     let v: EvaluationView = api(with_engine!(&st.engine, e => async {
         e.authorise_org(&caller.actor, &branch, &super::orgs::READERS).await?;
         e.evaluation_show(&branch, year).await

@@ -1,6 +1,6 @@
 //! The organisation tree and quotas: `GET /api/v1/orgs/{org}/subtree`, `GET /api/v1/orgs/{org}/quotas/{year}`.
 
-use super::support::PathParams;
+use super::support::{year_param, PathParams};
 use crate::extract::{api, Caller};
 use crate::problem::{ApiResult, Problem};
 use crate::Shared;
@@ -48,6 +48,7 @@ pub async fn quota(
     caller: Caller,
     PathParams((org, year)): PathParams<(String, i32)>,
 ) -> ApiResult<Json<QuotaReport>> {
+    let year = year_param(year)?;
     let q = api(with_engine!(&st.engine, e => async {
         e.authorise_org(&caller.actor, &org, &READERS).await?;
         e.quota(&org, year).await

@@ -90,11 +90,32 @@ impl<S: Send + Sync> FromRequest<S> for CsvBody {
 pub fn date_param(name: &str, value: Option<&str>) -> ApiResult<Option<Date>> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(v) => Date::parse_from_str(v, "%Y-%m-%d").map(Some).map_err(|_| {
-            ApiError::bad_request(format!(
-                "query parameter `{name}` must be a date YYYY-MM-DD; got `{v}`"
-            ))
-        }),
+        Some(v) => {
+            // Exactly YYYY-MM-DD: chrono alone also reads `2026-1-5` and `+2026-11-23`.
+            let shaped = v.len() == 10 && v.as_bytes()[4] == b'-' && v.as_bytes()[7] == b'-';
+            shaped
+                .then(|| Date::parse_from_str(v, "%Y-%m-%d").ok())
+                .flatten()
+                .map(Some)
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "query parameter `{name}` must be a date YYYY-MM-DD; got `{v}`"
+                    ))
+                })
+        }
+    }
+}
+
+/// A year named in a path (`/quotas/{year}`, `/evaluations/{year}`): 1949 to 9999.
+///
+/// Errors: 400 naming the value.
+pub fn year_param(year: i32) -> ApiResult<i32> {
+    if (1949..=9999).contains(&year) {
+        Ok(year)
+    } else {
+        Err(ApiError::bad_request(format!(
+            "path parameter `year` must be a year from 1949 to 9999; got {year}"
+        )))
     }
 }
 
@@ -172,5 +193,24 @@ mod tests {
             Date::from_ymd_opt(2026, 2, 28)
         );
         assert_eq!(date_param("to", None).ok().flatten(), None);
+        for loose in ["2026-1-5", "+2026-11-23", "2026-11-5"] {
+            assert_eq!(
+                date_param("from", Some(loose)).err().map(|e| e.0.detail),
+                Some(format!(
+                    "query parameter `from` must be a date YYYY-MM-DD; got `{loose}`"
+                )),
+                "{loose}"
+            );
+        }
+    }
+
+    #[test]
+    fn year_param_keeps_to_1949_through_9999() {
+        assert_eq!(year_param(2026).ok(), Some(2026));
+        assert_eq!(
+            year_param(-1).err().map(|e| e.0.detail),
+            Some("path parameter `year` must be a year from 1949 to 9999; got -1".to_owned())
+        );
+        assert!(year_param(100_000).is_err());
     }
 }
