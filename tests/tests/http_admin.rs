@@ -186,6 +186,8 @@ both_backends!(
             ("/api/v1/audit/verify", "get"),
             ("/api/v1/audit/checkpoints", "get"),
             ("/api/v1/audit/checkpoints", "post"),
+            ("/api/v1/audit/proofs/{seq}", "get"),
+            ("/api/v1/applications/{applicant}/replay", "get"),
         ] {
             assert!(
                 paths.get(path).and_then(|p| p.get(method)).is_some(),
@@ -1225,6 +1227,15 @@ both_backends!(audit_verify_and_checkpoints_over_api, |app| async move {
     );
     let r = srv.get("/api/v1/audit/verify", &school_auditor).await;
     refused(&r, 403);
+    // No checkpoint yet: nothing to prove against.
+    let r = srv.get("/api/v1/audit/proofs/3", &auditor).await;
+    problem(
+        &r,
+        422,
+        "no checkpoint covers entry 3; take one first: tuanji audit checkpoint --key FILE",
+    );
+    let r = srv.get("/api/v1/audit/proofs/3", &committee).await;
+    refused(&r, 403);
 
     let r = srv.get("/api/v1/audit/checkpoints", &committee).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -1261,7 +1272,8 @@ both_backends!(audit_verify_and_checkpoints_over_api, |app| async move {
     // A server started with a signing key takes it.
     let dir = tempfile::tempdir().expect("a temporary directory");
     let key = dir.path().join("k.key");
-    with_engine!(app.engine(), e => e.audit_keygen("tuanji-test", &key).await).expect("a key");
+    let vkey =
+        with_engine!(app.engine(), e => e.audit_keygen("tuanji-test", &key).await).expect("a key");
     let signer = tuanji_engine::audit::Signer::from_file(&key, None, None).expect("the key");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -1297,4 +1309,16 @@ both_backends!(audit_verify_and_checkpoints_over_api, |app| async move {
     let r = srv.get("/api/v1/audit/verify", &admin).await;
     assert_eq!(r.body["checkpoints"], 1);
     assert_eq!(r.body["fault"], Value::Null);
+    // An inclusion proof of entry 3 against that checkpoint, checked offline with the verification key.
+    let r = srv.get("/api/v1/audit/proofs/3", &auditor).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let proof: tuanji_engine::audit::InclusionProof =
+        serde_json::from_value(r.body.clone()).expect("a proof");
+    assert_eq!((proof.index, proof.size), (2, 15));
+    let cp = tuanji_engine::audit::check_proof(&proof, &vkey).expect("the proof checks");
+    assert_eq!(cp.size, 15);
+    let r = srv.get("/api/v1/audit/proofs/16", &auditor).await;
+    problem(&r, 422, "there is no entry 16: the log has 15 entries");
+    let r = srv.get("/api/v1/audit/proofs/x", &auditor).await;
+    refused(&r, 400);
 });

@@ -317,6 +317,7 @@ both_backends!(
         let srv = app.serve().await;
         let m = app.members(SENIOR).good[0].clone();
         let other = app.members(NON_GRADUATING).good[0].clone();
+        let a = app.applicant_at(SENIOR, Stage::Applied).await;
         let callers = callers(&app, &m, &other).await;
         let log_before = app.log(None).await.len();
         let counts_before = app.counts().await;
@@ -471,6 +472,18 @@ both_backends!(
             )
             .json(json!({"as_of": "2031-01-01"})),
             Probe::new(
+                "GET applications/{a}/replay",
+                Method::GET,
+                format!("/api/v1/applications/{}/replay", a.rid),
+                [OK, OK, OK, NF, OK, OK, NF, OK, NF, NF, NF, NF, UA],
+            ),
+            Probe::new(
+                "GET audit/proofs/1",
+                Method::GET,
+                "/api/v1/audit/proofs/1".into(),
+                [UP, FB, FB, FB, FB, FB, FB, FB, FB, FB, FB, FB, UA],
+            ),
+            Probe::new(
                 "GET principals",
                 Method::GET,
                 "/api/v1/principals".into(),
@@ -573,7 +586,7 @@ both_backends!(
             wrong.is_empty(),
             "unexpected statuses (endpoint, caller, got, want, body): {wrong:#?}"
         );
-        assert_eq!(probes.len(), 27);
+        assert_eq!(probes.len(), 29);
         assert_eq!(app.log(None).await.len(), log_before);
         assert_eq!(app.counts().await, counts_before);
     }
@@ -652,6 +665,23 @@ both_backends!(http_admission_story, |app| async move {
         "{}",
         approve.actor
     );
+    // The replay of the admission rebuilds the same projection (`tuanji admission replay`).
+    let r = srv
+        .get(
+            &format!("/api/v1/applications/{}/replay", a.rid),
+            &secretary,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        (&r.body["entries"], &r.body["matches"]),
+        (&json!(steps + 1), &json!(true))
+    );
+    let outsider = app.token(Role::BranchSecretary, NON_GRADUATING).await;
+    let r = srv
+        .get(&format!("/api/v1/applications/{}/replay", a.rid), &outsider)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
 });
 
 // The transfer story over HTTP: a graduate (member binding) requests the transfer to a university branch, the

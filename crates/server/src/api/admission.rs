@@ -2,12 +2,14 @@
 //! `POST /api/v1/applications/{applicant}/steps`.
 
 use crate::extract::{api, command, instance_command, Caller, Done, JsonBody};
-use crate::problem::Problem;
+use crate::problem::{ApiResult, Problem};
 use crate::Shared;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use axum::Json;
 use tuanji_engine::admission::{AdmissionCommand, Application};
+use tuanji_engine::query::ReplayReport;
 use tuanji_engine::with_engine;
 
 /// Receive a written application (入团申请书) at a branch: creates the person (or reuses them after an earlier
@@ -69,4 +71,23 @@ pub async fn step(
         with_engine!(&engine.engine, e => e.step(&actor, &applicant, &cmd).await)
     })
     .await
+}
+
+/// Replays the person's admission log from nothing and compares the result with the stored instance and member
+/// row (`tuanji admission replay`): `matches` and the differences, if any. Visible to the person and to bindings
+/// over their branch; anyone else gets 404, as for an unknown person.
+#[utoipa::path(get, path = "/api/v1/applications/{applicant}/replay", tag = "admission",
+    params(("applicant" = String, Path, description = "resident ID, development number or instance id")),
+    responses((status = 200, description = "the replay (ReplayReport: entries, matches, differences)", body = Object),
+              (status = "4XX", description = "refused", body = Problem, content_type = "application/problem+json")))]
+pub async fn replay(
+    State(st): State<Shared>,
+    caller: Caller,
+    Path(applicant): Path<String>,
+) -> ApiResult<Json<ReplayReport>> {
+    let r = api(with_engine!(&st.engine, e => async {
+        e.gate_person(&caller.actor, &applicant).await?;
+        e.replay_admission(&applicant).await
+    }.await))?;
+    Ok(Json(r))
 }

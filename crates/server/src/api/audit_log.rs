@@ -5,7 +5,7 @@
 //! `110105********1234`, payloads without their personal fields (names, free text). An unmasked export is the
 //! CLI's (`tuanji audit export --unmasked`), recorded in the log.
 
-use super::support::{date_param, over_org, over_root, Params};
+use super::support::{date_param, over_org, over_root, Params, PathParams};
 use crate::extract::request_sha256;
 use crate::extract::{api, Caller, Done};
 use crate::problem::{ApiError, ApiResult, Problem};
@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use tuanji_engine::access::Role;
-use tuanji_engine::audit::VerifyReport;
+use tuanji_engine::audit::{InclusionProof, VerifyReport};
 use tuanji_engine::export::{ExportFormat, LogQuery};
 use tuanji_engine::{with_engine, Actor, EngineError};
 use tuanji_store::CheckpointRow;
@@ -229,6 +229,24 @@ pub async fn verify(State(st): State<Shared>, caller: Caller) -> ApiResult<Json<
     over_root(&st, &caller.actor, &AUDITORS).await?;
     let report = api(with_engine!(&st.engine, e => e.audit_verify(None, &|_, _| {}).await))?;
     Ok(Json(report))
+}
+
+/// An inclusion proof of log entry `seq` against the latest stored checkpoint covering it (`tuanji audit prove`):
+/// the signed checkpoint, the entry and its audit path, to be checked offline with `tuanji audit check-proof`.
+/// 422 when no checkpoint covers the entry yet or there is no such entry. Needs `auditor` or `system_admin` over the
+/// root organisation.
+#[utoipa::path(get, path = "/api/v1/audit/proofs/{seq}", tag = "audit",
+    params(("seq" = i64, Path, description = "the entry's sequence number, from 1")),
+    responses((status = 200, description = "the proof (InclusionProof)", body = Object),
+              (status = "4XX", description = "refused", body = Problem, content_type = "application/problem+json")))]
+pub async fn prove(
+    State(st): State<Shared>,
+    caller: Caller,
+    PathParams(seq): PathParams<i64>,
+) -> ApiResult<Json<InclusionProof>> {
+    over_root(&st, &caller.actor, &AUDITORS).await?;
+    let proof = api(with_engine!(&st.engine, e => e.audit_prove(seq).await))?;
+    Ok(Json(proof))
 }
 
 /// The stored checkpoints (C2SP signed notes), oldest first. Needs `auditor`, `committee_admin` or

@@ -24,6 +24,7 @@ pub fn router() -> OpenApiRouter<Shared> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(admission::apply))
         .routes(routes!(admission::step))
+        .routes(routes!(admission::replay))
         .routes(routes!(members::show))
         .routes(routes!(relation::command))
         .routes(routes!(standing::command, standing::show))
@@ -48,5 +49,6 @@ pub fn router() -> OpenApiRouter<Shared> {
         .routes(routes!(audit_log::log))
         .routes(routes!(audit_log::export))
         .routes(routes!(audit_log::verify))
+        .routes(routes!(audit_log::prove))
         .routes(routes!(audit_log::checkpoints, audit_log::checkpoint))
 }
